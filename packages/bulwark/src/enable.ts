@@ -1,0 +1,59 @@
+import { type Guard, InvalidOptionError } from '@bulwark/core';
+import { guards } from './guards/index.js';
+import type { GuardPlugin, OptionsOf } from './guards/plugin.js';
+
+type Guards = typeof guards;
+export type GuardName = keyof Guards & string;
+
+/** One flag per guard: `true` for its defaults, its options object, or `false` to leave it off. */
+export type BulwarkOptions = { readonly [K in GuardName]?: boolean | OptionsOf<Guards[K]> };
+
+/** What `enable()` started: each guard by name, and one `close()` that undoes them all. */
+export interface Enabled extends Guard {
+  readonly guards: { readonly [K in GuardName]?: Guard } & Readonly<Record<string, Guard | undefined>>;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** The flags `enable()` knows, in the order it starts them. */
+export const guardNames: readonly string[] = Object.keys(guards);
+const plugins: Readonly<Record<string, GuardPlugin<object>>> = guards;
+
+/**
+ * Starts the guards whose flag is set. An unknown flag or a bad value throws before anything
+ * starts; a guard that fails to start closes the ones started before it.
+ */
+export function enable(flags: BulwarkOptions = {}): Enabled {
+  const wanted = checkFlags(flags);
+  const started: Record<string, Guard> = {};
+  try {
+    for (const [name, options] of wanted) started[name] = plugins[name]!.enable(options);
+  } catch (error) {
+    void closeAll(started);
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= closeAll(started));
+  return { guards: started, close, [Symbol.asyncDispose]: close };
+}
+
+function checkFlags(flags: BulwarkOptions): Array<[string, true | object]> {
+  if (typeof flags !== 'object' || flags === null)
+    throw new InvalidOptionError('enable() flags', flags, `an object with any of: ${guardNames.join(', ')}`);
+  const wanted: Array<[string, true | object]> = [];
+  for (const [name, value] of Object.entries(flags)) {
+    if (!guardNames.includes(name))
+      throw new InvalidOptionError(name, value, `a known guard flag: ${guardNames.join(', ')}`);
+    if (value === false || value === undefined) continue;
+    if (value !== true && (typeof value !== 'object' || value === null || Array.isArray(value)))
+      throw new InvalidOptionError(name, value, 'true, false or an options object');
+    wanted.push([name, value]);
+  }
+  return wanted;
+}
+
+async function closeAll(started: Record<string, Guard>): Promise<void> {
+  const results = await Promise.allSettled(Object.values(started).reverse().map(async (guard) => guard.close()));
+  const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+  if (errors.length > 0) throw new AggregateError(errors, 'some guards failed to close');
+}

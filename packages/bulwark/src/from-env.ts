@@ -1,0 +1,45 @@
+import { InvalidOptionError } from '@bulwark/core';
+import { type BulwarkOptions, type Enabled, enable, guardNames } from './enable.js';
+
+const on = new Set(['1', 'true', 'on', 'yes']);
+const off = new Set(['', '0', 'false', 'off', 'no']);
+const kRegistered = Symbol.for('bulwark.registered');
+
+/**
+ * Reads `BULWARK_<GUARD>` for each guard: `1`/`true`/`on` for its defaults, a JSON object for its
+ * options, `0`/`false`/`off` or unset to leave it off.
+ */
+export function flagsFromEnv(env: NodeJS.ProcessEnv = process.env): BulwarkOptions {
+  const flags: Record<string, true | object> = {};
+  for (const name of guardNames) {
+    const variable = `BULWARK_${name.toUpperCase()}`;
+    const raw = env[variable]?.trim();
+    if (raw === undefined || off.has(raw.toLowerCase())) continue;
+    if (on.has(raw.toLowerCase())) flags[name] = true;
+    else if (raw.startsWith('{')) flags[name] = parseJson(variable, raw);
+    else throw new InvalidOptionError(variable, raw, '1, 0 or a JSON object of options');
+  }
+  for (const variable of Object.keys(env))
+    if (/^BULWARK_[A-Z]+$/.test(variable) && !guardNames.some((n) => variable === `BULWARK_${n.toUpperCase()}`))
+      process.emitWarning(`${variable} names no guard; known: ${guardNames.map((n) => `BULWARK_${n.toUpperCase()}`).join(', ')}`, 'BulwarkWarning');
+  return flags as BulwarkOptions;
+}
+
+function parseJson(variable: string, raw: string): object {
+  try {
+    return JSON.parse(raw) as object;
+  } catch (cause) {
+    throw new InvalidOptionError(variable, raw, `valid JSON (${(cause as Error).message})`);
+  }
+}
+
+/** Enables the guards the environment asks for, once per process (ESM and CJS copies share it). */
+export function enableFromEnv(env: NodeJS.ProcessEnv = process.env): Enabled {
+  const store = globalThis as { [kRegistered]?: Enabled };
+  return (store[kRegistered] ??= enable(flagsFromEnv(env)));
+}
+
+/** The guards `bulwark/register` enabled in this process, if it ran. */
+export function registered(): Enabled | undefined {
+  return (globalThis as { [kRegistered]?: Enabled })[kRegistered];
+}

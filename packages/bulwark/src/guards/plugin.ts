@@ -1,0 +1,12 @@
+import type { Guard } from '@bulwark/core';
+
+/** How a guard plugs into `enable()`: its flag and how to start it from `true` or its options. */
+export interface GuardPlugin<Options extends object = object> {
+  /** The flag: `enable({ [name]: ... })` and the environment variable `BULWARK_<NAME>`. */
+  readonly name: string;
+  /** Starts the guard. `true` means its defaults. Throws on bad options, naming them. */
+  enable(options: true | Options): Guard;
+}
+
+/** Names the plugin's options type so that `enable()`'s flags are typed per guard. */
+export type OptionsOf<P> = P extends GuardPlugin<infer O> ? O : never;

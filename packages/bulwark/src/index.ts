@@ -1,0 +1,4 @@
+export { enable, guardNames, type BulwarkOptions, type Enabled, type GuardName } from './enable.js';
+export { enableFromEnv, flagsFromEnv, registered } from './from-env.js';
+export type { GuardPlugin } from './guards/plugin.js';
+export { InvalidOptionError, isBulwarkError } from '@bulwark/core';

@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// Lints what each published package would ship: publint (package.json against the files) and
+// @arethetypeswrong/cli (types resolve for import and require).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { log, root, run } from './lib.mjs';
+
+const bin = (name) => join(root, 'node_modules/.bin', name);
+for (const name of readdirSync(join(root, 'packages')).sort()) {
+  const dir = join(root, 'packages', name);
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  if (pkg.private) continue;
+  log(`checking ${pkg.name}`);
+  run(bin('publint'), ['run', dir, '--strict', '--level', 'warning']);
+  run(bin('attw'), ['--pack', dir, '--format', 'table-flipped', '--no-emoji', '--profile', 'node16']);
+}

@@ -1,0 +1,2 @@
+export { findCommand, requireCommand } from './requirements.js';
+export { NodeChild, spawnNode, spawnWorkers, stopAll, type Exit, type SpawnOptions } from './processes.js';
