@@ -1,0 +1,42 @@
+import { checkFunction, checkNumber, checkOptions } from '@bulwark/core';
+
+export interface RetryInfo {
+  /** The call that just failed, counting from 1. */
+  readonly attempt: number;
+  /** The error code that made it retry: `EINTR` or `EAGAIN`. */
+  readonly code: string;
+  /** How long it waits before the next call. */
+  readonly delayMs: number;
+  /** Time left before the deadline. */
+  readonly remainingMs: number;
+}
+
+export interface RetryInterruptedOptions {
+  /** Most calls in all, the first included; `Infinity` bounds by the deadline only. @default 100 */
+  readonly attempts?: number;
+  /** Time budget for all calls; what is left is recomputed before each one (PEP 475). @default 30_000 */
+  readonly deadlineMs?: number;
+  /** Longest wait between two calls that failed with `EAGAIN`; `EINTR` retries at once. @default 50 */
+  readonly maxBackoffMs?: number;
+  /** Called before each retry; also published on `bulwark:eintr:retry`. */
+  readonly onRetry?: (info: RetryInfo) => void;
+}
+
+export type ResolvedOptions = Required<Omit<RetryInterruptedOptions, 'onRetry'>> & Pick<RetryInterruptedOptions, 'onRetry'>;
+
+const known = ['attempts', 'deadlineMs', 'maxBackoffMs', 'onRetry'];
+
+/** `Infinity` is a valid bound here: a read may wait on its producer for as long as it takes. */
+function bound(option: string, value: number, range: { min: number; integer?: boolean }): number {
+  return value === Infinity ? value : checkNumber(option, value, range);
+}
+
+export function resolveOptions(options: RetryInterruptedOptions | undefined, defaults: Partial<ResolvedOptions> = {}): ResolvedOptions {
+  const o = checkOptions('options', options, known);
+  return {
+    attempts: bound('attempts', o.attempts ?? defaults.attempts ?? 100, { min: 1, integer: true }),
+    deadlineMs: bound('deadlineMs', o.deadlineMs ?? defaults.deadlineMs ?? 30_000, { min: 0 }),
+    maxBackoffMs: checkNumber('maxBackoffMs', o.maxBackoffMs ?? 50, { min: 0 }),
+    onRetry: o.onRetry === undefined ? undefined : checkFunction<(info: RetryInfo) => void>('onRetry', o.onRetry),
+  };
+}
