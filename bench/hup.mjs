@@ -7,9 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { onHup } from '@bulwark/hup';
 import { median, nsPerCall, printTable } from './report.mjs';
 
-let reloads = 0;
+const state = { reloads: 0 };
 const reload = async () => {
-  reloads++;
+  state.reloads++;
 };
 
 async function overhead() {
