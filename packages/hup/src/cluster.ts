@@ -33,7 +33,11 @@ async function listening(worker: Worker, timeoutMs: number): Promise<void> {
       }),
     ]);
   } catch (error) {
-    if (!worker.isDead()) worker.process.kill('SIGKILL');
+    // Marked as retired on purpose (Node's kill() does not), so the app's crash handler leaves it.
+    if (!worker.isDead()) {
+      worker.exitedAfterDisconnect = true;
+      worker.process.kill('SIGKILL');
+    }
     if (error instanceof RollError) throw error;
     throw new RollError(`new worker ${worker.process.pid} did not listen within ${timeoutMs} ms; its old worker was kept`, { cause: error });
   } finally {

@@ -17,9 +17,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function primary(): Promise<{ child: NodeChild; port: number }> {
+async function primary(env: Record<string, string> = {}): Promise<{ child: NodeChild; port: number }> {
   const port = await freePort();
-  const child = spawnNode(fixture('cluster.mjs'), { env: { PORT: String(port), WORKERS: '2', STARTUP_MS: '250' } });
+  const child = spawnNode(fixture('cluster.mjs'), { env: { PORT: String(port), WORKERS: '2', STARTUP_MS: '250', ...env } });
   children.push(child);
   await child.line(/^ready/);
   return { child, port };
@@ -108,5 +108,21 @@ describe("cluster: 'rolling' in a real node:cluster primary", () => {
     expect(exited).toHaveLength(4);
     expect(lines(child, 'fork')).toHaveLength(2 + 4);
     expect(fewestListening(child)).toBe(2);
+  });
+
+  it('a new worker that never listens stops the roll with reload-error (roll); the old workers keep serving and nothing respawns it', async () => {
+    const { child, port } = await primary({ NEW_WORKERS_HANG: '1', ROLL_TIMEOUT_MS: '1000' });
+    const before = lines(child, 'listening').map((l) => l[1]);
+    child.kill('SIGHUP');
+    await until(() => events(child, 'reload-error').length === 1, 'the failed roll');
+    expect(events(child, 'reload-error')[0]).toMatchObject({ reason: 'roll', errorCode: 'ERR_HUP_ROLL', replaced: 0 });
+    await sleep(300);
+    const exits = lines(child, 'exit');
+    expect(exits).toHaveLength(1);
+    expect(before).not.toContain(exits[0]![1]);
+    expect(exits[0]![2]).toBe('true');
+    expect(lines(child, 'fork')).toHaveLength(3);
+    const answers = new Set([await get(port), await get(port), await get(port), await get(port)]);
+    expect([...answers].every((pid) => before.includes(pid))).toBe(true);
   });
 });
