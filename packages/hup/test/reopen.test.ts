@@ -1,5 +1,6 @@
 import { type NodeChild, logrotate, spawnNode, stopAll } from '@bulwark/test-rig';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -104,6 +105,33 @@ describe('log reopen under the real logrotate (create mode)', () => {
 });
 
 describe('reopen targets', () => {
+  it('an fs.WriteStream reopened 100 times while writes are in flight keeps every line exactly once, in order', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'a.log');
+    const stream = createWriteStream(path, { flags: 'a' });
+    using guard = onHup(undefined, { reopen: [stream] });
+    let n = 0;
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        for (let i = 0; i < 50; i++) if (!stream.write(`x ${n++}\n`)) await once(stream, 'drain');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    for (let k = 1; k <= 100; k++) {
+      await sleep(2);
+      renameSync(path, `${path}.${k}`); // what logrotate's create mode does first
+      await guard.reload();
+    }
+    writing = false;
+    await writer;
+    stream.end();
+    await once(stream, 'finish');
+    const all = [...Array.from({ length: 100 }, (_, k) => numbers(`${path}.${k + 1}`)).flat(), ...numbers(path)];
+    expect(all.length).toBe(n);
+    expect(all.every((v, i) => v === i)).toBe(true);
+  });
+
   it('calls reopen() on anything that has it, before the reload runs', async () => {
     const order: string[] = [];
     using guard = onHup(() => void order.push('reload'), { reopen: [{ reopen: () => void order.push('reopen') }] });
