@@ -130,7 +130,9 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
   }
 
   async #reopenAll(): Promise<number> {
-    const all = new Set([...this.#destinations, ...registry()]);
+    const shared = registry();
+    if (this.#destinations.size === 0 && shared.size === 0) return 0;
+    const all = new Set([...this.#destinations, ...shared]);
     const results = await Promise.allSettled([...all].map((d) => reopen(d)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -140,15 +142,22 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
   async #reloadWithTimeout(signals: number): Promise<void> {
     const reload = this.#options.reload;
     if (!reload) return;
-    const aborter = new AbortController();
+    // Made on first use: an AbortController costs more than the rest of a reload's bookkeeping.
+    let aborter: AbortController | undefined;
+    const context = {
+      signals,
+      get signal() {
+        return (aborter ??= new AbortController()).signal;
+      },
+    };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ReloadTimeoutError(this.#options.timeoutMs)), this.#options.timeoutMs).unref();
     });
     try {
-      await Promise.race([Promise.resolve().then(() => reload({ signals, signal: aborter.signal })), timeout]);
+      await Promise.race([Promise.resolve().then(() => reload(context)), timeout]);
     } catch (error) {
-      if (error instanceof ReloadTimeoutError) aborter.abort(error);
+      if (error instanceof ReloadTimeoutError) aborter?.abort(error);
       throw error;
     } finally {
       clearTimeout(timer);

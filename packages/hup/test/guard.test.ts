@@ -2,7 +2,7 @@ import { type NodeChild, spawnNode, stopAll } from '@bulwark/test-rig';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '@bulwark/core';
-import { onHup } from '../dist/index.js';
+import { ReloadTimeoutError, onHup } from '../dist/index.js';
 import { events, fixture, lines, settle, until } from './helpers.js';
 
 const children: NodeChild[] = [];
@@ -119,6 +119,15 @@ describe('onHup in this process', () => {
     expect(most).toBe(1);
     expect(outcomes.every((o) => !o.ok && o.reason === 'threw')).toBe(true);
     expect(outcomes.map((o) => o.trigger)).toEqual(['call', 'call', 'call']);
+  });
+
+  it('a reload past timeoutMs sees its signal abort with ReloadTimeoutError', async () => {
+    let reason: unknown;
+    using guard = onHup(({ signal }) => new Promise<void>((resolve) => signal.addEventListener('abort', () => ((reason = signal.reason), resolve()))), { timeoutMs: 50 });
+    const outcome = await guard.reload();
+    expect(outcome).toMatchObject({ ok: false, reason: 'timeout' });
+    await sleep(10);
+    expect(reason).toBeInstanceOf(ReloadTimeoutError);
   });
 
   it('publishes every reload on the diagnostics channel bulwark:hup:reload', async () => {
