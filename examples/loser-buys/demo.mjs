@@ -46,8 +46,10 @@ const guarded = await run('guard');
 console.log(`\nprocess.on('SIGHUP') handler:  ${describe(on)}`);
 console.log(`process.once, re-armed:        ${describe(once)}`);
 console.log(`onHup guard:                   ${describe(guarded)}\n`);
-console.log(`without guard: ${on.hups} HUPs from logrotate -> on-handler ran ${on.reloads} reloads, ${on.mostAtOnce} at once; once-handler ${once.alive ? 'survived' : `killed (${once.exit})`}`);
-console.log(`with guard: ${guarded.hups} HUPs -> ${guarded.reloads} serialized reload, ${guarded.alive ? 'alive' : 'DEAD'}, both logs ${guarded.reopened ? 'reopened' : 'NOT reopened'}`);
+const onSays = on.mostAtOnce > 1 ? `${on.mostAtOnce} reloads at once` : on.alive ? `${on.reloads} reload(s)` : `killed by ${on.exit}`;
+const onceSays = once.alive ? `${once.reloads} reload(s), alive` : `killed by ${once.exit}`;
+console.log(`without guard: ${on.hups} HUPs: ${onSays} (process.on), ${onceSays} (process.once)`);
+console.log(`with guard: ${guarded.hups} HUPs: ${guarded.reloads} serialized reload, ${guarded.alive ? 'alive' : 'DEAD'}, both logs ${guarded.reopened ? 'reopened' : 'NOT reopened'}`);
 
 const failureShown = on.mostAtOnce > 1 || !once.alive;
 const fixShown = guarded.alive && guarded.mostAtOnce === 1 && guarded.reloads >= 1 && guarded.reopened;

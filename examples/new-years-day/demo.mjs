@@ -27,11 +27,11 @@ if (leak) {
   console.log(`leak report: ${JSON.stringify(leak)}`);
   console.log(`forecast: limit reached in ${leak.reloadsLeft} reloads, about ${leak.reloadsLeft} days (${(leak.reloadsLeft / 365).toFixed(1)} years) at one reload a day`);
 }
-console.log(`without guard: reload leaked 1 fd/day under RLIMIT_NOFILE 1024; died of ${diedOf ?? 'nothing?'} on day ${lastDay} (exit ${bare.exit.code ?? bare.exit.signal}) with no warning`);
+console.log(`without guard: died of ${diedOf ?? 'nothing?'} on day ${lastDay} (exit ${bare.exit.code ?? bare.exit.signal}), no warning; 1 fd leaked per reload, RLIMIT_NOFILE 1024`);
 console.log(
-  `with guard: leak reported on day ${leakDay} (${leak?.resource} +${leak?.growthPerReload}/reload, ${leak?.current} of ${leak?.limit}): ` +
-    `limit reached in ${leak?.reloadsLeft} reloads, about ${leak?.reloadsLeft} days at one reload a day; EMFILE came on day ${failedDay} ` +
-    `(forecast off by ${offBy.toFixed(1)}%), service ${guarded.exit.code === 0 && guarded.stdout.includes('lived 1100') ? 'alive after 1100 reloads' : 'DEAD'}`,
+  `with guard: day ${leakDay} leak report: limit reached in ${leak?.reloadsLeft} reloads, about ${leak?.reloadsLeft} days at one reload a day ` +
+    `(EMFILE came on day ${failedDay}, forecast off by ${offBy.toFixed(1)}%; ${leak?.resource} +${leak?.growthPerReload}/reload, ${leak?.current} of ${leak?.limit}; ` +
+    `${guarded.exit.code === 0 && guarded.stdout.includes('lived 1100') ? 'alive after 1100 reloads' : 'DEAD'})`,
 );
 
 const failureShown = diedOf === 'EMFILE' && bare.exit.code !== 0;

@@ -8,6 +8,6 @@ describe('loser-buys demo', () => {
     const exit = await child.exited;
     expect(exit, child.stdout + child.stderr).toEqual({ code: 0, signal: null });
     expect(child.stdout).toMatch(/^without guard: .*/m);
-    expect(child.stdout).toMatch(/^with guard: .*\d serialized reload, alive, both logs reopened/m);
+    expect(child.stdout).toMatch(/^with guard: \d HUPs: \d serialized reload, alive, both logs reopened/m);
   });
 });
