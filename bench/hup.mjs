@@ -59,13 +59,16 @@ const spread = [];
 for (const count of [2, 10, 100]) {
   const guard = [];
   const hand = [];
-  for (let run = 0; run < 3; run++) {
+  for (let run = 0; run < 5; run++) {
     guard.push(await burst('guard', count));
     hand.push(await burst('hand', count));
   }
-  const mid = (runs, key) => runs.map((r) => r[key]).sort((a, b) => a - b)[1];
-  rows.push({ name: `reloads for a burst of ${count} HUPs`, value: mid(guard, 'reloads'), unit: 'reloads', anchor: "process.on('SIGHUP')", anchorValue: mid(hand, 'reloads'), target: '<= 1' });
+  const mid = (runs, key) => runs.map((r) => r[key]).sort((a, b) => a - b)[2];
+  const most = (runs, key) => Math.max(...runs.map((r) => r[key]));
+  rows.push({ name: `reloads for a burst of ${count} HUPs (median)`, value: mid(guard, 'reloads'), unit: 'reloads', anchor: "process.on('SIGHUP')", anchorValue: mid(hand, 'reloads'), target: '<= 1' });
+  rows.push({ name: `  most reloads for it (of 5 runs)`, value: most(guard, 'reloads'), unit: 'reloads', anchor: "process.on('SIGHUP')", anchorValue: most(hand, 'reloads'), target: '<= 1' });
+  rows.push({ name: `  most reloads at once`, value: most(guard, 'mostAtOnce'), unit: 'reloads', anchor: "process.on('SIGHUP')", anchorValue: most(hand, 'mostAtOnce'), target: '<= 1' });
   spread.push(`burst ${count}: guard reloads ${guard.map((r) => r.reloads).join('/')} (most at once ${Math.max(...guard.map((r) => r.mostAtOnce))}); hand-written ${hand.map((r) => r.reloads).join('/')} (most at once ${Math.max(...hand.map((r) => r.mostAtOnce))})`);
 }
-printTable('reloads per burst of HUPs sent to a real child (median of 3; reload = 20 ms async)', rows);
+printTable('reloads per burst of HUPs sent to a real child (5 runs each; reload = 20 ms async)', rows);
 console.log(`\n${spread.join('\n')}`);
