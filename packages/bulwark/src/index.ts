@@ -2,3 +2,4 @@ export { enable, guardNames, type BulwarkOptions, type Enabled, type GuardName }
 export { enableFromEnv, flagsFromEnv, registered } from './from-env.js';
 export type { GuardPlugin } from './guards/plugin.js';
 export { InvalidOptionError, isBulwarkError } from '@bulwark/core';
+export { registerReopen } from '@bulwark/hup';

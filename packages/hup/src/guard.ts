@@ -1,0 +1,186 @@
+import { Cleanup, GuardEmitter, type Guard } from '@bulwark/core';
+import diagnostics_channel from 'node:diagnostics_channel';
+import { Coalescer, type RunRequest } from './coalesce.js';
+import { rollWorkers } from './cluster.js';
+import { ReloadTimeoutError } from './errors.js';
+import { LeakBudget, type LeakReport } from './leak-budget.js';
+import { type HupOptions, type Reload, type ResolvedOptions, resolveOptions } from './options.js';
+import { type Destination, checkDestination, registry, reopen } from './reopen.js';
+
+/** A reload that finished. */
+export interface ReloadInfo {
+  /** HUPs absorbed by this reload (the kernel merges pending ones, so this is a lower bound). */
+  readonly signals: number;
+  /** `signal` after a burst of HUPs, `call` through `guard.reload()`. */
+  readonly trigger: RunRequest['trigger'];
+  readonly durationMs: number;
+  /** Destinations reopened. */
+  readonly reopened: number;
+  /** Cluster workers replaced (with `cluster: 'rolling'`). */
+  readonly replaced: number;
+  /** Reloads this guard has run, this one included. */
+  readonly reloads: number;
+}
+
+/** A reload that failed; the service keeps running on what it had. */
+export interface ReloadErrorInfo extends ReloadInfo {
+  /** `threw`, `timeout`, `reopen` (a destination failed to reopen) or `roll` (cluster). */
+  readonly reason: 'threw' | 'timeout' | 'reopen' | 'roll';
+  readonly errorName: string;
+  readonly errorCode: string | null;
+  readonly message: string;
+}
+
+export interface HupEvents {
+  reload: ReloadInfo;
+  'reload-error': ReloadErrorInfo;
+  'reload-leak': LeakReport;
+}
+
+/** What `guard.reload()` resolves with: the reload's facts and whether it succeeded. */
+export type ReloadOutcome = (ReloadInfo & { readonly ok: true }) | (ReloadErrorInfo & { readonly ok: false });
+
+const registerChannel = 'bulwark:hup:register';
+
+/** The SIGHUP guard. Create it with `onHup()`. */
+export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
+  readonly #options: ResolvedOptions;
+  readonly #cleanup = new Cleanup();
+  readonly #coalescer: Coalescer<ReloadOutcome>;
+  readonly #budget: LeakBudget | undefined;
+  readonly #destinations: ReadonlySet<Destination>;
+  #reloads = 0;
+
+  constructor(reload: Reload | undefined, options?: HupOptions) {
+    super('hup');
+    this.#options = resolveOptions(reload, options);
+    this.#destinations = new Set(this.#options.reopen);
+    this.#coalescer = new Coalescer(this.#options, (request) => this.#run(request));
+    this.#budget = this.#options.leakBudget && new LeakBudget(this.#options.leakBudget);
+    // Installed now and kept until close(): a HUP must never find the process without a listener.
+    this.#cleanup.listen(process, 'SIGHUP', () => this.#coalescer.signal());
+    const onRegister = (message: unknown) => void registry().add(checkDestination('bulwark:hup:register message', message));
+    diagnostics_channel.subscribe(registerChannel, onRegister);
+    this.#cleanup.defer(() => diagnostics_channel.unsubscribe(registerChannel, onRegister));
+    this.#cleanup.defer(() => this.#coalescer.close());
+  }
+
+  /** Runs one reload now (after the one in progress, if any), as a HUP burst would; never rejects. */
+  reload(): Promise<ReloadOutcome> {
+    if (this.#cleanup.done) return Promise.reject(new Error('the HUP guard is closed'));
+    return this.#coalescer.call();
+  }
+
+  /** True while a reload is running. */
+  get reloading(): boolean {
+    return this.#coalescer.running;
+  }
+
+  /** Removes the SIGHUP listener and stops scheduling reloads; idempotent. */
+  close(): void {
+    this.#cleanup.run();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  async #run(request: RunRequest): Promise<ReloadOutcome> {
+    const started = performance.now();
+    const reloads = ++this.#reloads;
+    let reopened = 0;
+    let replaced = 0;
+    let failure: { reason: ReloadErrorInfo['reason']; error: unknown } | undefined;
+    try {
+      reopened = await this.#reopenAll();
+    } catch (error) {
+      failure = { reason: 'reopen', error };
+    }
+    try {
+      await this.#reloadWithTimeout(request.signals);
+      if (this.#options.rolling) replaced = await rollWorkers(this.#options.timeoutMs);
+    } catch (error) {
+      failure = { reason: reasonOf(error, this.#options.rolling), error };
+    }
+    const info = { signals: request.signals, trigger: request.trigger, durationMs: performance.now() - started, reopened, replaced, reloads };
+    const outcome = this.#finish(info, failure);
+    this.#checkLeaks();
+    return outcome;
+  }
+
+  #finish(info: ReloadInfo, failure: { reason: ReloadErrorInfo['reason']; error: unknown } | undefined): ReloadOutcome {
+    if (!failure) {
+      this.report('reload', info);
+      return { ...info, ok: true };
+    }
+    const error = failure.error as { name?: unknown; code?: unknown; message?: unknown } | undefined;
+    const payload: ReloadErrorInfo = {
+      ...info,
+      reason: failure.reason,
+      errorName: typeof error?.name === 'string' ? error.name : typeof error,
+      errorCode: typeof error?.code === 'string' ? error.code : null,
+      message: typeof error?.message === 'string' ? error.message : String(error),
+    };
+    this.report('reload-error', payload);
+    return { ...payload, ok: false };
+  }
+
+  async #reopenAll(): Promise<number> {
+    const shared = registry();
+    if (this.#destinations.size === 0 && shared.size === 0) return 0;
+    const all = new Set([...this.#destinations, ...shared]);
+    const results = await Promise.allSettled([...all].map((d) => reopen(d)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return all.size;
+  }
+
+  async #reloadWithTimeout(signals: number): Promise<void> {
+    const reload = this.#options.reload;
+    if (!reload) return;
+    // Made on first use: an AbortController costs more than the rest of a reload's bookkeeping.
+    let aborter: AbortController | undefined;
+    const context = {
+      signals,
+      get signal() {
+        return (aborter ??= new AbortController()).signal;
+      },
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ReloadTimeoutError(this.#options.timeoutMs)), this.#options.timeoutMs).unref();
+    });
+    try {
+      await Promise.race([Promise.resolve().then(() => reload(context)), timeout]);
+    } catch (error) {
+      if (error instanceof ReloadTimeoutError) aborter?.abort(error);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #checkLeaks(): void {
+    if (!this.#budget) return;
+    for (const leak of this.#budget.afterReload()) this.report('reload-leak', leak);
+  }
+}
+
+function reasonOf(error: unknown, rolling: boolean): ReloadErrorInfo['reason'] {
+  if (error instanceof ReloadTimeoutError) return 'timeout';
+  if (rolling && (error as { code?: unknown } | undefined)?.code === 'ERR_HUP_ROLL') return 'roll';
+  return 'threw';
+}
+
+/**
+ * Guards the process against SIGHUP: the listener is installed at once and kept, a burst of HUPs
+ * becomes one reload after `coalesceMs` of quiet, HUPs during a reload cause exactly one more,
+ * reloads never overlap, and a failing or hung reload is reported while the service runs on.
+ */
+export function onHup(reload?: Reload, options?: HupOptions): HupGuard {
+  return new HupGuard(reload, options);
+}

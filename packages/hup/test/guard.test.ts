@@ -1,0 +1,153 @@
+import { type NodeChild, spawnNode, stopAll } from '@bulwark/test-rig';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '@bulwark/core';
+import { ReloadTimeoutError, onHup } from '../dist/index.js';
+import { events, fixture, lines, settle, until } from './helpers.js';
+
+const children: NodeChild[] = [];
+afterEach(async () => void (await stopAll(children.splice(0))));
+
+async function service(env: Record<string, string>, hupOptions: object = {}): Promise<NodeChild> {
+  const child = spawnNode(fixture('service.mjs'), { env: { ...env, HUP_OPTIONS: JSON.stringify(hupOptions) } });
+  children.push(child);
+  await child.line(/^ready/);
+  return child;
+}
+
+const reloads = (child: NodeChild) => events(child, 'reload');
+const maxConcurrent = (child: NodeChild) => Math.max(0, ...lines(child, 'reload-start').map((l) => Number(l[2])));
+
+describe('onHup in a real process, with real signals', () => {
+  it('a process without the guard dies of SIGHUP; with it, it survives', async () => {
+    const naked = spawnNode(fixture('bare.mjs'));
+    children.push(naked);
+    await naked.line(/^ready/);
+    naked.kill('SIGHUP');
+    expect((await naked.exited).signal).toBe('SIGHUP');
+
+    const guarded = await service({});
+    guarded.kill('SIGHUP');
+    await until(() => reloads(guarded).length === 1, 'one reload');
+    expect(guarded.running).toBe(true);
+  });
+
+  it('coalesces a burst of 10 HUPs into one reload', async () => {
+    const child = await service({ RELOAD_MS: '20' });
+    for (let i = 0; i < 10; i++) child.kill('SIGHUP');
+    await until(() => reloads(child).length >= 1, 'a reload');
+    await settle();
+    expect(reloads(child)).toHaveLength(1);
+    expect(reloads(child)[0]).toMatchObject({ trigger: 'signal', reloads: 1 });
+    expect(reloads(child)[0]!.signals).toBeGreaterThanOrEqual(1);
+    expect(child.running).toBe(true);
+  });
+
+  it('HUPs during a reload cause exactly one more reload after it, never two at once', async () => {
+    const child = await service({ RELOAD_MS: '400' }, { coalesceMs: 20 });
+    child.kill('SIGHUP');
+    await child.line(/^reload-start 1 /);
+    for (let i = 0; i < 5; i++) {
+      child.kill('SIGHUP');
+      await sleep(20);
+    }
+    await until(() => reloads(child).length >= 2, 'two reloads');
+    await settle(800);
+    expect(reloads(child)).toHaveLength(2);
+    expect(maxConcurrent(child)).toBe(1);
+    expect(child.running).toBe(true);
+  });
+
+  it('a steady stream of HUPs still reloads every maxDelayMs instead of waiting for quiet', async () => {
+    const child = await service({}, { coalesceMs: 100, maxDelayMs: 250 });
+    const streamEnds = Date.now() + 1500;
+    while (Date.now() < streamEnds) {
+      child.kill('SIGHUP');
+      await sleep(20);
+    }
+    expect(reloads(child).length).toBeGreaterThanOrEqual(2);
+    await settle();
+    expect(maxConcurrent(child)).toBe(1);
+  });
+
+  it('a reload that throws emits reload-error and the service keeps running and reloads again', async () => {
+    const child = await service({ RELOAD_THROW: '1' });
+    child.kill('SIGHUP');
+    await until(() => events(child, 'reload-error').length === 1, 'a reload-error');
+    expect(events(child, 'reload-error')[0]).toMatchObject({ reason: 'threw', errorName: 'Error', message: 'config has a typo' });
+    child.kill('SIGHUP');
+    await until(() => reloads(child).length === 1, 'a good reload');
+    expect(child.running).toBe(true);
+  });
+
+  it('a reload that exceeds timeoutMs emits reload-error (timeout) and the next HUP still reloads', async () => {
+    const child = await service({ RELOAD_HANG: '1' }, { timeoutMs: 300 });
+    child.kill('SIGHUP');
+    await until(() => events(child, 'reload-error').length === 1, 'a timeout');
+    expect(events(child, 'reload-error')[0]).toMatchObject({ reason: 'timeout', errorCode: 'ERR_HUP_RELOAD_TIMEOUT' });
+    child.kill('SIGHUP');
+    await until(() => reloads(child).length === 1, 'the next reload');
+    expect(child.running).toBe(true);
+  });
+});
+
+describe('onHup in this process', () => {
+  it('installs its SIGHUP listener at once, and close() removes it and leaves no timer behind', async () => {
+    const listeners = process.listenerCount('SIGHUP');
+    const resources = process.getActiveResourcesInfo().length;
+    const guard = onHup(() => {}, { leakBudget: true });
+    expect(process.listenerCount('SIGHUP')).toBe(listeners + 1);
+    process.emit('SIGHUP', 'SIGHUP');
+    await guard.reload();
+    guard.close();
+    guard.close();
+    expect(process.listenerCount('SIGHUP')).toBe(listeners);
+    await sleep(20);
+    expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(resources);
+  });
+
+  it('guard.reload() runs one reload now, serialized with the HUP-driven ones, and never rejects', async () => {
+    let concurrent = 0;
+    let most = 0;
+    using guard = onHup(async () => {
+      most = Math.max(most, ++concurrent);
+      await sleep(30);
+      concurrent--;
+      throw new Error('nope');
+    });
+    const outcomes = await Promise.all([guard.reload(), guard.reload(), guard.reload()]);
+    expect(most).toBe(1);
+    expect(outcomes.every((o) => !o.ok && o.reason === 'threw')).toBe(true);
+    expect(outcomes.map((o) => o.trigger)).toEqual(['call', 'call', 'call']);
+  });
+
+  it('a reload past timeoutMs sees its signal abort with ReloadTimeoutError', async () => {
+    let reason: unknown;
+    using guard = onHup(({ signal }) => new Promise<void>((resolve) => signal.addEventListener('abort', () => ((reason = signal.reason), resolve()))), { timeoutMs: 50 });
+    const outcome = await guard.reload();
+    expect(outcome).toMatchObject({ ok: false, reason: 'timeout' });
+    await sleep(10);
+    expect(reason).toBeInstanceOf(ReloadTimeoutError);
+  });
+
+  it('publishes every reload on the diagnostics channel bulwark:hup:reload', async () => {
+    const { subscribe, unsubscribe } = await import('node:diagnostics_channel');
+    const seen: unknown[] = [];
+    const onMessage = (m: unknown) => seen.push(m);
+    subscribe('bulwark:hup:reload', onMessage);
+    using guard = onHup();
+    await guard.reload();
+    unsubscribe('bulwark:hup:reload', onMessage);
+    expect(seen).toEqual([expect.objectContaining({ trigger: 'call', reloads: 1 })]);
+  });
+
+  it('rejects bad options at construction, naming the option and the value', () => {
+    expect(() => onHup(() => {}, { coalesceMs: -1 })).toThrow(/coalesceMs must be a number from 0 to 3600000, got -1/);
+    expect(() => onHup(() => {}, { coalesceMs: 500, maxDelayMs: 100 })).toThrow(/maxDelayMs .* got 100/);
+    expect(() => onHup(() => {}, { reopen: [{}] } as never)).toThrow(/reopen\[0\]/);
+    expect(() => onHup(() => {}, { leakBudget: { window: 2 } })).toThrow(/leakBudget.window/);
+    expect(() => onHup(() => {}, { cluster: 'all-at-once' } as never)).toThrow(/cluster must be one of "rolling", false/);
+    expect(() => onHup(() => {}, { colaesceMs: 5 } as never)).toThrow(InvalidOptionError);
+    expect(() => onHup('reload' as never)).toThrow(/reload must be a function/);
+  });
+});
