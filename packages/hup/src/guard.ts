@@ -50,6 +50,8 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
   readonly #budget: LeakBudget | undefined;
   readonly #destinations: ReadonlySet<Destination>;
   #reloads = 0;
+  /** A reload that timed out but has not ended yet: the next one waits for it. */
+  #overdue: Promise<void> | undefined;
 
   constructor(reload: Reload | undefined, options?: HupOptions) {
     super('hup');
@@ -90,6 +92,9 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
   }
 
   async #run(request: RunRequest): Promise<ReloadOutcome> {
+    // Never two reloads at once, even when one outlived its timeout and ignored its abort signal.
+    await this.#overdue;
+    this.#overdue = undefined;
     const started = performance.now();
     const reloads = ++this.#reloads;
     let reopened = 0;
@@ -154,10 +159,14 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ReloadTimeoutError(this.#options.timeoutMs)), this.#options.timeoutMs).unref();
     });
+    const attempt = Promise.resolve().then(() => reload(context));
     try {
-      await Promise.race([Promise.resolve().then(() => reload(context)), timeout]);
+      await Promise.race([attempt, timeout]);
     } catch (error) {
-      if (error instanceof ReloadTimeoutError) aborter?.abort(error);
+      if (error instanceof ReloadTimeoutError) {
+        aborter?.abort(error);
+        this.#overdue = attempt.then(noop, noop);
+      }
       throw error;
     } finally {
       clearTimeout(timer);
@@ -169,6 +178,8 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
     for (const leak of this.#budget.afterReload()) this.report('reload-leak', leak);
   }
 }
+
+const noop = () => {};
 
 function reasonOf(error: unknown, rolling: boolean): ReloadErrorInfo['reason'] {
   if (error instanceof ReloadTimeoutError) return 'timeout';

@@ -80,13 +80,26 @@ describe('onHup in a real process, with real signals', () => {
     expect(child.running).toBe(true);
   });
 
-  it('a reload that exceeds timeoutMs emits reload-error (timeout) and the next HUP still reloads', async () => {
-    const child = await service({ RELOAD_HANG: '1' }, { timeoutMs: 300 });
+  it('a reload that exceeds timeoutMs emits reload-error (timeout) at once, and the next reload starts only after it ended', async () => {
+    const child = await service({ RELOAD_HANG: 'abortable' }, { timeoutMs: 300 });
     child.kill('SIGHUP');
     await until(() => events(child, 'reload-error').length === 1, 'a timeout');
     expect(events(child, 'reload-error')[0]).toMatchObject({ reason: 'timeout', errorCode: 'ERR_HUP_RELOAD_TIMEOUT' });
+    expect(lines(child, 'reload-end')).toHaveLength(0);
     child.kill('SIGHUP');
     await until(() => reloads(child).length === 1, 'the next reload');
+    expect(lines(child, 'reload-end').map((l) => l[1])).toEqual(['1', '2']);
+    expect(maxConcurrent(child)).toBe(1);
+    expect(child.running).toBe(true);
+  });
+
+  it('a reload that ignores its abort signal keeps the next one waiting: never two at once, and HUPs never kill', async () => {
+    const child = await service({ RELOAD_HANG: 'forever' }, { timeoutMs: 200 });
+    child.kill('SIGHUP');
+    await until(() => events(child, 'reload-error').length === 1, 'a timeout');
+    for (let i = 0; i < 5; i++) child.kill('SIGHUP');
+    await settle();
+    expect(lines(child, 'reload-start')).toHaveLength(1);
     expect(child.running).toBe(true);
   });
 });
