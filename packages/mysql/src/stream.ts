@@ -31,8 +31,15 @@ export function retryingQuery(channel: Channel, policy: Policy, statement: State
         delivered = true;
         emitter.emit('result', ...args);
       });
-      query.on('error', (error: MysqlError) => reject(new AttemptError(error, !neverSent(error))));
-      query.on('end', () => resolve());
+      // mysql2 reports a lost connection to the connection, not to a query without a callback.
+      const lost = (error: MysqlError) => reject(new AttemptError(error, !neverSent(error)));
+      const events = c as unknown as EventEmitter;
+      events.once('error', lost);
+      query.on('error', lost);
+      query.on('end', () => {
+        events.removeListener('error', lost);
+        resolve();
+      });
     });
   const started = Date.now();
   const loop = async () => {
