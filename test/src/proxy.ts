@@ -63,12 +63,11 @@ export class FaultProxy {
 
   /** Starts a proxy on a free loopback port forwarding to `target`. */
   static async start(target: { readonly host: string; readonly port: number }): Promise<FaultProxy> {
-    let proxy: FaultProxy | undefined;
-    const server = createServer({ noDelay: true }, (client) => proxy!.#accept(client));
+    const ready: { proxy?: FaultProxy } = {};
+    const server = createServer({ noDelay: true }, (client) => ready.proxy!.#accept(client));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    proxy = new FaultProxy(server, (server.address() as { port: number }).port, target);
-    return proxy;
+    return (ready.proxy = new FaultProxy(server, (server.address() as { port: number }).port, target));
   }
 
   /** Arms a fault rule; rules are tried in the order they were added. */
