@@ -21,7 +21,7 @@ describe('a drop-in for mysql2/promise', () => {
     const raw = mysql.createPool(through);
     const wrapped = createPool(through);
     const statement = 'SELECT id, name FROM dropin WHERE id >= ? ORDER BY id';
-    const pairs = [
+    const pairs: Array<[[unknown, mysql.FieldPacket[]], [unknown, mysql.FieldPacket[]]]> = [
       [await raw.query(statement, [1]), await wrapped.query(statement, [1])],
       [await raw.execute(statement, [1]), await wrapped.execute(statement, [1])],
     ];
