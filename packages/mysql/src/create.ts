@@ -1,20 +1,25 @@
-import mysql from 'mysql2/promise';
-import { isWrapped } from './forward.js';
+import { createRequire } from 'node:module';
+import type mysql from 'mysql2/promise';
+import { isWrapped, original } from './forward.js';
 import { reconnect, wrapCallbackConnection, wrapPromiseConnection } from './held.js';
 import { type WrapOptions, resolvePolicy } from './options.js';
 import { wrapPool } from './pool.js';
 import type { CoreConnection } from './retry.js';
 
+// Loaded on first use: importing mysql2 early would freeze its ESM named exports before a flag patches them.
+let mysql2: typeof mysql | undefined;
+const load = (): typeof mysql => (mysql2 ??= createRequire(import.meta.url)('mysql2/promise') as typeof mysql);
+
 type Config = { host?: string; port?: number; socketPath?: string };
 
 /** `mysql2/promise`'s `createPool`, whose `query` and `execute` retry reads a dead connection lost. */
 export function createPool(config: mysql.PoolOptions | string, options?: WrapOptions): mysql.Pool {
-  return wrapPool(mysql.createPool(config as mysql.PoolOptions), options);
+  return wrapPool(original(load().createPool)(config as mysql.PoolOptions), options);
 }
 
 /** `mysql2/promise`'s `createConnection`; a read is retried on a fresh connection while the session has no state. */
 export async function createConnection(config: mysql.ConnectionOptions | string, options?: WrapOptions): Promise<mysql.Connection> {
-  const connection = await mysql.createConnection(config as mysql.ConnectionOptions);
+  const connection = await original(load().createConnection)(config as mysql.ConnectionOptions);
   return wrapConnection(connection, options);
 }
 

@@ -34,3 +34,11 @@ export function forward<T extends object>(target: T, current: () => object, over
 export function isWrapped(value: unknown): boolean {
   return typeof value === 'object' && value !== null && (value as { [kWrapped]?: boolean })[kWrapped] === true;
 }
+
+/** A patched mysql2 factory keeps its original here, so `close()` and `@bulwark/mysql` itself can reach it. */
+export const kOriginal = Symbol.for('bulwark.mysql.original');
+
+/** The function mysql2 exported before bulwark patched it. */
+export function original<F>(fn: F): F {
+  return ((fn as { [kOriginal]?: F } | undefined)?.[kOriginal] as F) ?? fn;
+}

@@ -1,4 +1,5 @@
+import { mysql } from './mysql.js';
 import type { GuardPlugin } from './plugin.js';
 
 /** Every guard `enable()` knows, by flag. A guard plugs in by adding its line here. */
-export const guards = {} satisfies Record<string, GuardPlugin<never>>;
+export const guards = { mysql } satisfies Record<string, GuardPlugin<never>>;
