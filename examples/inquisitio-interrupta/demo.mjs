@@ -1,6 +1,7 @@
 // Runs the same service twice against a private MariaDB behind a fault proxy that resets 10% of
 // connections after the request and before the answer, while the process gets a SIGHUP storm.
 import { fileURLToPath } from 'node:url';
+/* global fetch */
 import mysql from 'mysql2/promise';
 import { MariaDb, spawnNode, startFaultProxy } from '@bulwark/test-rig';
 
@@ -22,8 +23,10 @@ async function round(label, env, execArgv) {
     const response = await fetch(`http://127.0.0.1:${port}/orders/${i}`, { method });
     if (response.ok) return;
     const { code, reason } = await response.json();
-    if (method === 'GET') outcome.readsFailed++, outcome.codes.add(code);
-    else outcome.writesFailed++;
+    if (method === 'GET') {
+      outcome.readsFailed++;
+      outcome.codes.add(code);
+    } else outcome.writesFailed++;
     if (reason === 'write-in-doubt') outcome.doubts++;
   };
   for (let i = 0; i < requests; i += 20)
