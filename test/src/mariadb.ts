@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +58,9 @@ export class MariaDb implements MariaDbAddress {
   static async start(): Promise<MariaDb> {
     const install = requireCommand('mariadb-install-db');
     requireCommand('mariadbd');
+    sweepStale();
     const dir = mkdtempSync(join(tmpdir(), 'bulwark-mariadb-'));
+    writeFileSync(join(dir, 'owner.pid'), String(process.pid));
     const server = new MariaDb(dir, await freePort());
     live.add(server);
     try {
@@ -167,6 +169,33 @@ export class MariaDb implements MariaDbAddress {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }
+  }
+}
+
+/**
+ * Removes temp dirs of runs killed before they could clean up (SIGKILL, a timeout's
+ * SIGTERM): their server died with them (setpriv's parent-death signal), their dir did not.
+ */
+function sweepStale(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith('bulwark-mariadb-')) continue;
+    const dir = join(tmpdir(), name);
+    try {
+      // The process that started the server owns the dir; a killed server of a live owner stays.
+      if (alive(Number(readFileSync(join(dir, 'owner.pid'), 'utf8')))) continue;
+    } catch {
+      continue; // an owner still writing its dir, or another sweep removed it
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -1,6 +1,8 @@
 import mysql from 'mysql2/promise';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { MariaDb, sharedMariaDb } from '@bulwark/test-rig';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MariaDb, sharedMariaDb, spawnNode } from '@bulwark/test-rig';
 
 describe('private MariaDB', () => {
   it('the shared server of the run answers queries', async () => {
@@ -42,7 +44,6 @@ describe('private MariaDB', () => {
     });
 
     it('close() stops the server and removes its temp dir', async () => {
-      const { existsSync } = await import('node:fs');
       const pid = server.process!.pid!;
       await server.close();
       expect(existsSync(server.dir)).toBe(false);
@@ -50,4 +51,25 @@ describe('private MariaDB', () => {
       await server.close();
     });
   });
+
+  it('a run killed with SIGKILL leaves no server running, and the next start removes its dir', async () => {
+    const owner = spawnNode(fileURLToPath(new URL('./fixtures/start-mariadb.mjs', import.meta.url)));
+    const { dir, pid } = JSON.parse((await owner.line(/^\{.*\}$/, 30_000))[0]) as { dir: string; pid: number };
+    owner.kill('SIGKILL');
+    await owner.exited;
+    await expect.poll(() => isAlive(pid), { timeout: 10_000 }).toBe(false);
+    expect(existsSync(dir)).toBe(true);
+    const next = await MariaDb.start();
+    expect(existsSync(dir)).toBe(false);
+    await next.close();
+  });
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
