@@ -35,3 +35,6 @@ export function wrapConnection<C extends object>(connection: C, options?: WrapOp
 }
 
 
+
+/** mysql2's query options plus the caller's mark: `{ sql, idempotent: true | false }` overrides the classifier. */
+export type QueryOptions = mysql.QueryOptions & { readonly idempotent?: boolean };

@@ -1,4 +1,4 @@
-export { createConnection, createPool, wrapConnection } from './create.js';
+export { createConnection, createPool, wrapConnection, type QueryOptions } from './create.js';
 export { wrapPool } from './pool.js';
 export { setDefaults, type Resource, type RetryInfo, type RetryReadsOptions, type WrapOptions } from './options.js';
 export { classify, sessionEffect, type SessionEffect, type StatementKind } from './classify.js';
