@@ -1,5 +1,6 @@
 import { hup } from './hup.js';
+import { mysql } from './mysql.js';
 import type { GuardPlugin } from './plugin.js';
 
 /** Every guard `enable()` knows, by flag. A guard plugs in by adding its line here. */
-export const guards = { hup } satisfies Record<string, GuardPlugin<never>>;
+export const guards = { mysql, hup } satisfies Record<string, GuardPlugin<never>>;

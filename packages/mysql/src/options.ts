@@ -1,0 +1,95 @@
+import { checkBoolean, checkFunction, checkNumber, checkOptions, InvalidOptionError } from '@bulwark/core';
+
+/** Anything that runs work under a guard: `@bulwark/breaker`'s `resource(...)` fits. */
+export interface Resource {
+  run<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/** What `onRetry` and the `bulwark:mysql:retry` channel get: numbers and names, never SQL or values. */
+export interface RetryInfo {
+  /** The attempt that just failed (1 for the first). */
+  readonly attempt: number;
+  readonly attempts: number;
+  /** `not-sent`: the request never left; `read-lost`: an idempotent read lost its connection. */
+  readonly why: 'not-sent' | 'read-lost';
+  /** mysql2's error code for the failure. */
+  readonly code: string;
+  readonly delayMs: number;
+  readonly elapsedMs: number;
+  /** `query` or `execute`, and `read` or `write` as classified. */
+  readonly method: string;
+  readonly kind: 'read' | 'write';
+}
+
+export interface RetryReadsOptions {
+  /** Attempts in all, the first included. @default 3 */
+  readonly attempts?: number;
+  /** Time budget for a statement and its retries; no attempt starts after it. @default 10000 */
+  readonly deadlineMs?: number;
+  /** Base of the jittered exponential backoff between attempts. @default 25 */
+  readonly backoffMs?: number;
+  /** Longest wait between two attempts. @default 1000 */
+  readonly maxBackoffMs?: number;
+  /** Called before each retry. */
+  readonly onRetry?: (info: RetryInfo) => void;
+}
+
+export interface WrapOptions {
+  /** `true` for the defaults, `false` to send every statement once, or retry options. @default true */
+  readonly retryReads?: boolean | RetryReadsOptions;
+  /** Every attempt runs through `resource.run` (a breaker/bulkhead). */
+  readonly resource?: Resource;
+  /** Picks the resource for a server, when `resource` is not given. */
+  readonly resourceFor?: (host: string, port: number) => Resource | undefined;
+}
+
+export interface Policy {
+  readonly retry: boolean;
+  readonly attempts: number;
+  readonly deadlineMs: number;
+  readonly backoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly onRetry: ((info: RetryInfo) => void) | undefined;
+  readonly resource: Resource | undefined;
+}
+
+const wrapKeys = ['retryReads', 'resource', 'resourceFor'];
+const retryKeys = ['attempts', 'deadlineMs', 'backoffMs', 'maxBackoffMs', 'onRetry'];
+let defaults: WrapOptions = {};
+
+/**
+ * Sets options every pool and connection created afterwards starts from (the `bulwark` umbrella
+ * uses it to give each host:port its own breaker). Returns the previous defaults, to restore them.
+ */
+export function setDefaults(options: WrapOptions): WrapOptions {
+  const previous = defaults;
+  checkOptions('defaults', options, wrapKeys);
+  defaults = options;
+  return previous;
+}
+
+/** Checks `options` over the defaults and resolves the retry policy for a server at host:port. */
+export function resolvePolicy(options: WrapOptions | undefined, host: string, port: number): Policy {
+  const o = { ...defaults, ...checkOptions('options', options, wrapKeys) };
+  const retryReads = o.retryReads ?? true;
+  const r = typeof retryReads === 'object' ? checkOptions('retryReads', retryReads, retryKeys) : {};
+  if (typeof retryReads !== 'object') checkBoolean('retryReads', retryReads);
+  if (o.resource !== undefined && typeof (o.resource as Resource)?.run !== 'function')
+    throw new InvalidOptionError('resource', o.resource, 'an object with a run(fn) method');
+  if (o.resourceFor !== undefined) checkFunction<NonNullable<WrapOptions['resourceFor']>>('resourceFor', o.resourceFor);
+  return {
+    retry: retryReads !== false,
+    attempts: checkNumber('retryReads.attempts', r.attempts ?? 3, { min: 1, max: 1000, integer: true }),
+    deadlineMs: checkNumber('retryReads.deadlineMs', r.deadlineMs ?? 10_000, { min: 0 }),
+    backoffMs: checkNumber('retryReads.backoffMs', r.backoffMs ?? 25, { min: 0 }),
+    maxBackoffMs: checkNumber('retryReads.maxBackoffMs', r.maxBackoffMs ?? 1000, { min: 0 }),
+    onRetry: r.onRetry === undefined ? undefined : checkFunction<(info: RetryInfo) => void>('retryReads.onRetry', r.onRetry),
+    resource: o.resource ?? o.resourceFor?.(host, port),
+  };
+}
+
+/** Full-jitter exponential backoff: a random wait up to base * 2^(attempt-1), capped. */
+export function backoff(policy: Policy, attempt: number): number {
+  const ceiling = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** (attempt - 1));
+  return Math.round(Math.random() * ceiling);
+}

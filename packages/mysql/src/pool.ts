@@ -1,0 +1,83 @@
+import { InvalidOptionError } from '@bulwark/core';
+import { type CorePool, acquireLive, poolChannel } from './channel.js';
+import { forward, isWrapped } from './forward.js';
+import { wrapCallbackConnection, wrapPromiseConnection } from './held.js';
+import { type Policy, type WrapOptions, resolvePolicy } from './options.js';
+import { type CoreConnection, runStatement, statementOf } from './retry.js';
+import { retryingQuery } from './stream.js';
+
+type Callback = (error: unknown, ...results: unknown[]) => void;
+type AnyPool = Record<string, unknown> & { pool?: CorePool };
+
+/** The host and port a pool talks to, for `resourceFor`. */
+function serverOf(pool: CorePool): [string, number] {
+  const c = pool.config.connectionConfig;
+  return [c.socketPath ?? c.host ?? 'localhost', c.port ?? 3306];
+}
+
+function corePoolOf(pool: unknown): CorePool {
+  const p = pool as AnyPool;
+  const core = (p?.pool ?? p) as CorePool;
+  if (typeof core?.getConnection !== 'function' || !core.config?.connectionConfig)
+    throw new InvalidOptionError('pool', pool, 'a mysql2 pool (from mysql2 or mysql2/promise createPool)');
+  return core;
+}
+
+/**
+ * Wraps an existing `mysql2/promise` pool (or a callback `mysql2` pool) so that `query` and
+ * `execute` retry under the rules, and `getConnection()` hands out connections that do too.
+ * Everything else (events, `end`, `escape`, `pool`) is the pool's own.
+ */
+export function wrapPool<P extends object>(pool: P, options?: WrapOptions): P {
+  if (isWrapped(pool)) return pool;
+  const core = corePoolOf(pool);
+  const policy = resolvePolicy(options, ...serverOf(core));
+  return (pool as AnyPool).pool ? wrapPromisePool(pool, core, policy, options) : wrapCallbackPool(pool, core, policy, options);
+}
+
+function wrapPromisePool<P extends object>(pool: P, core: CorePool, policy: Policy, options: WrapOptions | undefined): P {
+  const channel = poolChannel(core);
+  const run = (method: 'query' | 'execute') => (sql: unknown, values?: unknown) => {
+    if (typeof values === 'function') throw new Error('Callback function is not available with promise clients.');
+    return runStatement(channel, policy, statementOf(method, sql, values));
+  };
+  let callbackPool: CorePool | undefined;
+  return forward(pool, () => pool, {
+    query: run('query'),
+    execute: run('execute'),
+    getConnection: async () => {
+      const held = await (pool as unknown as { getConnection(): Promise<Parameters<typeof wrapPromiseConnection>[0]> }).getConnection();
+      return wrapPromiseConnection(held, () => acquireLive(core), policy);
+    },
+    get pool() {
+      return (callbackPool ??= wrapCallbackPool(core, core, policy, options));
+    },
+  });
+}
+
+function wrapCallbackPool<P extends object>(pool: P, core: CorePool, policy: Policy, options: WrapOptions | undefined): P {
+  const channel = poolChannel(core);
+  const run = (method: 'query' | 'execute') => (sql: unknown, values?: unknown, callback?: Callback) => {
+    if (typeof values === 'function') [values, callback] = [undefined, values as Callback];
+    const statement = statementOf(method, sql, values);
+    if (!callback) return retryingQuery(channel, policy, statement);
+    runStatement(channel, policy, statement).then(([rows, fields]) => callback(null, rows, fields), (error) => callback(error));
+    return undefined;
+  };
+  let promisePool: object | undefined;
+  return forward(pool, () => pool, {
+    query: run('query'),
+    execute: run('execute'),
+    getConnection: (callback: Callback) =>
+      core.getConnection((error, held) => {
+        if (error) callback(error);
+        else callback(null, wrapCallbackConnection(held as never, () => acquireLive(core), policy));
+      }),
+    promise: (promiseImpl?: unknown) => {
+      promisePool ??= wrapPromisePool((core as unknown as { promise(p?: unknown): object }).promise(promiseImpl), core, policy, options);
+      return promisePool;
+    },
+  });
+}
+
+export type { CoreConnection };

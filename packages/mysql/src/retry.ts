@@ -1,0 +1,142 @@
+import { delay, publish } from '@bulwark/core';
+import { type StatementKind, classify } from './classify.js';
+import { type Policy, type RetryInfo, backoff } from './options.js';
+import { type GiveUpReason, type MysqlError, giveUp, isTransient, neverSent } from './transient.js';
+
+/** A mysql2 callback-API connection, as far as the wrapper needs it. */
+export interface CoreConnection {
+  query(...args: unknown[]): unknown;
+  execute(...args: unknown[]): unknown;
+  destroy(): void;
+  release?(): void;
+  threadId?: number | null;
+}
+
+/** One statement as the caller gave it, with the caller's `idempotent` mark taken out. */
+export interface Statement {
+  readonly method: 'query' | 'execute';
+  readonly sql: string;
+  /** What goes to mysql2: the SQL string or the options object without `idempotent`. */
+  readonly request: string | Record<string, unknown>;
+  readonly values: unknown;
+  readonly kind: StatementKind;
+}
+
+/** Where attempts run: a pool hands out fresh connections, a held connection has one session. */
+export interface Channel {
+  /** A live connection; throwing means the request never left the client. */
+  acquire(): Promise<CoreConnection>;
+  /** Gives a connection back after an attempt; `failed` when it died. */
+  done(connection: CoreConnection, failed: boolean): void;
+  /** Why this channel must not send a statement again (a transaction or session state). */
+  pinned(): GiveUpReason | undefined;
+}
+
+/** Marks a failure with whether the request reached the server. */
+export class AttemptError {
+  constructor(
+    readonly error: MysqlError,
+    readonly sent: boolean,
+  ) {}
+}
+
+/** Parses `query(sqlOrOptions, values)` arguments; `{ sql, idempotent }` overrides the classifier. */
+export function statementOf(method: 'query' | 'execute', sqlOrOptions: unknown, values: unknown): Statement {
+  if (typeof sqlOrOptions === 'object' && sqlOrOptions !== null) {
+    const { idempotent, ...request } = sqlOrOptions as Record<string, unknown>;
+    const sql = String(request.sql ?? '');
+    const kind = typeof idempotent === 'boolean' ? (idempotent ? 'read' : 'write') : classify(sql);
+    return { method, sql, request, values, kind };
+  }
+  const sql = String(sqlOrOptions);
+  return { method, sql, request: sql, values, kind: classify(sql) };
+}
+
+/** Sends `statement` once on `connection`; resolves with mysql2's `[rows, fields]`. */
+export function send(connection: CoreConnection, statement: Statement, remainingMs: number): Promise<[unknown, unknown]> {
+  let request = statement.request;
+  // PEP 475: a caller's own timeout covers the retries too, so each attempt gets what is left.
+  if (typeof request === 'object' && typeof request.timeout === 'number')
+    request = { ...request, timeout: Math.max(1, Math.min(request.timeout, remainingMs)) };
+  return new Promise((resolve, reject) => {
+    const callback = (error: MysqlError | null, rows: unknown, fields: unknown) => {
+      if (error) reject(new AttemptError(error, !neverSent(error)));
+      else resolve([rows, fields]);
+    };
+    if (statement.values === undefined) connection[statement.method](request, callback);
+    else connection[statement.method](request, statement.values, callback);
+  });
+}
+
+/** Runs one attempt: acquire, send, give back. */
+export async function attempt<T>(channel: Channel, policy: Policy, run: (c: CoreConnection) => Promise<T>): Promise<T> {
+  const once = async () => {
+    let connection: CoreConnection;
+    try {
+      connection = await channel.acquire();
+    } catch (error) {
+      throw new AttemptError(error as MysqlError, false);
+    }
+    try {
+      const result = await run(connection);
+      channel.done(connection, false);
+      return result;
+    } catch (failure) {
+      const fatal = failure instanceof AttemptError ? failure.error.fatal === true : true;
+      channel.done(connection, fatal);
+      throw failure;
+    }
+  };
+  return policy.resource ? policy.resource.run(once) : once();
+}
+
+/** Decides whether a failed attempt may be sent again; returns the reason not to, if any. */
+export function verdict(failure: AttemptError, statement: Statement, channel: Channel, policy: Policy, tries: number, elapsedMs: number): GiveUpReason | undefined {
+  if (!isTransient(failure.error)) return 'not-transient';
+  const pinned = channel.pinned();
+  if (pinned) return pinned;
+  if (failure.sent && statement.kind !== 'read') return 'write-in-doubt';
+  if (!policy.retry || tries >= policy.attempts || elapsedMs >= policy.deadlineMs) return 'attempts-exhausted';
+  return undefined;
+}
+
+/** Runs `statement` under the retry rules; failures not retried carry `err.bulwark`. */
+export async function runStatement(channel: Channel, policy: Policy, statement: Statement): Promise<[unknown, unknown]> {
+  const started = Date.now();
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt(channel, policy, (c) => send(c, statement, policy.deadlineMs - (Date.now() - started)));
+    } catch (failure) {
+      const elapsedMs = Date.now() - started;
+      if (!(failure instanceof AttemptError)) giveUp(failure, { attempts: tries, retried: tries > 1, reason: 'not-transient' });
+      const reason = verdict(failure, statement, channel, policy, tries, elapsedMs);
+      if (reason) {
+        if (reason !== 'not-transient') publish('mysql', 'give-up', { attempts: tries, retried: tries > 1, reason, code: codeOf(failure.error), method: statement.method, kind: statement.kind });
+        giveUp(failure.error, { attempts: tries, retried: tries > 1, reason });
+      }
+      await pause(policy, statement, failure, tries, elapsedMs);
+    }
+  }
+}
+
+/** Reports a retry and waits the jittered backoff, cut to the time the deadline leaves. */
+export async function pause(policy: Policy, statement: Pick<Statement, 'method' | 'kind'>, failure: AttemptError, tries: number, elapsedMs: number): Promise<void> {
+  const delayMs = Math.min(backoff(policy, tries), Math.max(0, policy.deadlineMs - elapsedMs));
+  const info: RetryInfo = {
+    attempt: tries,
+    attempts: policy.attempts,
+    why: failure.sent ? 'read-lost' : 'not-sent',
+    code: codeOf(failure.error),
+    delayMs,
+    elapsedMs,
+    method: statement.method,
+    kind: statement.kind,
+  };
+  publish('mysql', 'retry', info);
+  policy.onRetry?.(info);
+  if (delayMs > 0) await delay(delayMs);
+}
+
+function codeOf(error: MysqlError): string {
+  return error.code ?? (error.fatal ? 'CONNECTION_CLOSED' : 'UNKNOWN');
+}

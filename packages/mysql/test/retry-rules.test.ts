@@ -1,0 +1,199 @@
+import type mysql from 'mysql2/promise';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { FaultProxy, MariaDbAddress } from '@bulwark/test-rig';
+import { type QueryOptions, type RetryInfo, createPool } from '../dist/index.js';
+import { direct, exactly, failure, rig } from './helpers.js';
+
+let db: MariaDbAddress;
+let proxy: FaultProxy;
+let through: mysql.PoolOptions;
+const retries: RetryInfo[] = [];
+const pools: mysql.Pool[] = [];
+const pool = (extra: object = {}) => {
+  const p = createPool(through, { retryReads: { onRetry: (info) => retries.push(info), ...extra } });
+  pools.push(p);
+  return p;
+};
+
+beforeAll(async () => {
+  ({ db, proxy, through } = await rig());
+  await direct(db, 'DROP TABLE IF EXISTS rules', 'CREATE TABLE rules (id INT PRIMARY KEY, n INT)', 'INSERT INTO rules VALUES (1, 0), (2, 0)', 'DROP TABLE IF EXISTS rules_log', 'CREATE TABLE rules_log (id INT AUTO_INCREMENT PRIMARY KEY, tag VARCHAR(40))');
+});
+afterEach(async () => {
+  proxy.clear();
+  proxy.log.length = 0;
+  retries.length = 0;
+  await Promise.all(pools.splice(0).map((p) => p.end()));
+});
+afterAll(async () => proxy?.close());
+
+const reads = [
+  'SELECT n FROM rules WHERE id = 1',
+  'SHOW TABLES',
+  'DESCRIBE rules',
+  'EXPLAIN SELECT * FROM rules',
+  'WITH x AS (SELECT 1 AS n) SELECT n FROM x',
+  '/* report */ (SELECT n FROM rules WHERE id = 2)',
+];
+const notReads = [
+  'SELECT n INTO @kept FROM rules WHERE id = 1',
+  'SELECT n FROM rules WHERE id = 1 FOR UPDATE',
+  "SELECT GET_LOCK('rules-lock', 0)",
+  "INSERT INTO rules_log (tag) VALUES ('x')",
+  'UPDATE rules SET n = n + 1 WHERE id = 2',
+  'DELETE FROM rules_log WHERE id = -1',
+  "REPLACE INTO rules_log (id, tag) VALUES (1000, 'r')",
+  'CREATE TABLE IF NOT EXISTS rules_ddl (id INT)',
+];
+
+describe('the request never left the client: any statement is sent again', () => {
+  it.each([...reads, ...notReads])('%s succeeds when the first connection is closed on connect', async (sql) => {
+    proxy.fault({ kind: 'close-on-connect', count: 1 });
+    await expect(pool().query(sql)).resolves.toBeDefined();
+    expect(retries).toMatchObject([{ why: 'not-sent', attempt: 1 }]);
+  });
+
+  it('a connection the pool still holds but that is already dead is dropped before anything is sent', async () => {
+    const p = pool();
+    const held = await p.getConnection();
+    const threadId = held.threadId;
+    held.release();
+    // The socket dies; the pool has not seen the close yet when the next write is queued.
+    (held.connection as unknown as { stream: { destroy(): void } }).stream.destroy();
+    const [rows] = await p.query("INSERT INTO rules_log (tag) VALUES ('after-dead')");
+    expect(rows).toMatchObject({ affectedRows: 1 });
+    const [[who]] = (await p.query('SELECT CONNECTION_ID() AS id')) as unknown as [[{ id: number }]];
+    expect(who.id).not.toBe(threadId);
+  });
+});
+
+describe('the request was sent and no byte of the answer arrived', () => {
+  it.each(reads)('the read %s is retried on a fresh connection and answers', async (sql) => {
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(sql) });
+    const [rows] = await pool().query(sql);
+    expect(rows).toBeDefined();
+    expect(proxy.fired('reset-before-answer')).toBe(1);
+    expect(retries).toMatchObject([{ why: 'read-lost', kind: 'read', code: expect.stringMatching(/ECONNRESET|PROTOCOL_CONNECTION_LOST/) }]);
+  });
+
+  it.each(notReads)('%s is never sent twice: write-in-doubt', async (sql) => {
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(sql) });
+    const error = await failure(pool().query(sql));
+    expect(error.code).toMatch(/ECONNRESET|PROTOCOL_CONNECTION_LOST/);
+    expect(error.bulwark).toEqual({ attempts: 1, retried: false, reason: 'write-in-doubt' });
+    expect(retries).toEqual([]);
+  });
+
+  it('execute() follows the same rules as query()', async () => {
+    const p = pool();
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT n FROM rules WHERE id = ?') });
+    expect((await p.execute('SELECT n FROM rules WHERE id = ?', [1]))[0]).toEqual([{ n: 0 }]);
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('UPDATE rules SET n = n + 1 WHERE id = ?') });
+    expect((await failure(p.execute('UPDATE rules SET n = n + 1 WHERE id = ?', [1]))).bulwark?.reason).toBe('write-in-doubt');
+  });
+
+  it('the caller marks a statement { idempotent: true } or { idempotent: false } on the options object', async () => {
+    const p = pool();
+    const upsert = "INSERT INTO rules_log (id, tag) VALUES (2000, 'same') ON DUPLICATE KEY UPDATE tag = 'same'";
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(upsert) });
+    await expect(p.query({ sql: upsert, idempotent: true } as QueryOptions)).resolves.toBeDefined();
+    const read = 'SELECT n FROM rules WHERE id = 2';
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(read) });
+    expect((await failure(p.query({ sql: read, idempotent: false } as QueryOptions))).bulwark?.reason).toBe('write-in-doubt');
+  });
+});
+
+describe('inside a transaction or a session the caller set up, never', () => {
+  it.each([...reads, ...notReads])('%s fails with in-transaction after BEGIN', async (sql) => {
+    const conn = await pool().getConnection();
+    await conn.beginTransaction();
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(sql) });
+    const error = await failure(conn.query(sql));
+    expect(error.bulwark).toEqual({ attempts: 1, retried: false, reason: 'in-transaction' });
+    conn.release();
+  });
+
+  it('a session with SET state is pinned too, and a plain held connection retries a read', async () => {
+    const p = pool();
+    const plain = await p.getConnection();
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT 7 AS seven') });
+    expect((await plain.query('SELECT 7 AS seven'))[0]).toEqual([{ seven: 7 }]);
+    plain.release();
+    const pinned = await p.getConnection();
+    await pinned.query("SET @who = 'me'");
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT @who AS who') });
+    expect((await failure(pinned.query('SELECT @who AS who'))).bulwark?.reason).toBe('in-transaction');
+    pinned.release();
+  });
+});
+
+describe('streaming rows', () => {
+  const many = 'SELECT seq FROM seq_1_to_5000';
+
+  it('a stream that lost its connection before any row is retried and delivers every row', async () => {
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(many) });
+    const rows: unknown[] = [];
+    for await (const row of pool().pool.query(many).stream()) rows.push(row);
+    expect(rows).toHaveLength(5000);
+  });
+
+  it('once a row reached the caller it is never retried: rows-delivered', async () => {
+    proxy.fault({ kind: 'reset-after-bytes', bytes: 3000, count: 1, match: exactly(many) });
+    const rows: unknown[] = [];
+    const error = await failure(
+      (async () => {
+        for await (const row of pool().pool.query(many).stream()) rows.push(row);
+      })(),
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    expect(error.bulwark).toEqual({ attempts: 1, retried: false, reason: 'rows-delivered' });
+  });
+});
+
+describe('errors that are not transient pass through at once', () => {
+  it.each([
+    ['a syntax error', 'SELEC 1', 'ER_PARSE_ERROR'],
+    ['a duplicate key', 'INSERT INTO rules VALUES (1, 0)', 'ER_DUP_ENTRY'],
+    ['a missing table', 'SELECT * FROM no_such_table', 'ER_NO_SUCH_TABLE'],
+  ])('%s', async (_name, sql, code) => {
+    const error = await failure(pool().query(sql));
+    expect(error.code).toBe(code);
+    expect(error.bulwark).toEqual({ attempts: 1, retried: false, reason: 'not-transient' });
+    expect(retries).toEqual([]);
+  });
+
+  it('access denied at connect is not retried', async () => {
+    const p = createPool({ ...through, user: 'nobody' });
+    pools.push(p);
+    const error = await failure(p.query('SELECT 1'));
+    expect(error.code).toBe('ER_ACCESS_DENIED_ERROR');
+    expect(error.bulwark?.reason).toBe('not-transient');
+  });
+});
+
+describe('bounded by attempts and the deadline', () => {
+  it('gives up after `attempts` with attempts-exhausted', async () => {
+    proxy.fault({ kind: 'reset-before-answer', match: exactly('SELECT 9') });
+    const error = await failure(pool({ attempts: 3 }).query('SELECT 9'));
+    expect(error.bulwark).toEqual({ attempts: 3, retried: true, reason: 'attempts-exhausted' });
+    expect(retries.map((r) => r.attempt)).toEqual([1, 2]);
+  });
+
+  it('no attempt starts after deadlineMs, however many attempts are left', async () => {
+    proxy.fault({ kind: 'close-on-connect' });
+    const started = Date.now();
+    const error = await failure(pool({ attempts: 1000, deadlineMs: 400, backoffMs: 20, maxBackoffMs: 50 }).query("INSERT INTO rules_log (tag) VALUES ('never')"));
+    expect(error.bulwark?.reason).toBe('attempts-exhausted');
+    expect(error.bulwark!.attempts).toBeGreaterThan(2);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('the backoff is jittered and grows, capped by maxBackoffMs', async () => {
+    proxy.fault({ kind: 'close-on-connect' });
+    await failure(pool({ attempts: 8, backoffMs: 10, maxBackoffMs: 40 }).query('SELECT 1'));
+    const delays = retries.map((r) => r.delayMs);
+    expect(delays).toHaveLength(7);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(40);
+    expect(new Set(delays).size).toBeGreaterThan(1);
+  });
+});
