@@ -64,7 +64,7 @@ describe('flags from the environment', () => {
     flagsFromEnv({ BULWARK_HUPP: '1' });
     return new Promise((resolve) => setImmediate(resolve)).then(() => {
       process.off('warning', onWarning);
-      expect(warnings).toEqual([expect.stringContaining('BULWARK_HUPP names no guard; known: BULWARK_HUP')]);
+      expect(warnings).toEqual([expect.stringMatching(/^BULWARK_HUPP names no guard; known: .*BULWARK_HUP\b/)]);
     });
   });
 
