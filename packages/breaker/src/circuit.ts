@@ -4,7 +4,6 @@ import { H } from './layout.js';
 import { isAlive } from './liveness.js';
 
 export type CircuitState = 'open' | 'half-open' | 'closed';
-type Action = (fn: () => unknown) => Promise<unknown>;
 
 const now31 = (): number => Date.now() % 0x80000000;
 const since = (stamp: number): number => (now31() - stamp + 0x80000000) % 0x80000000;
@@ -18,6 +17,7 @@ export class Circuit {
   #quiet = false;
   #seenEpoch = -1;
   #state: CircuitState = 'closed';
+  #entries = 0;
   readonly #resetMs: number;
 
   constructor(
@@ -25,8 +25,9 @@ export class Circuit {
     options: CircuitBreaker.Options,
     private readonly shared: (() => Int32Array) | undefined,
     private readonly onState: (state: CircuitState) => void,
+    private readonly release: () => void,
   ) {
-    this.breaker = new CircuitBreaker<[() => unknown], unknown>(((fn) => fn()) as Action, options);
+    this.breaker = new CircuitBreaker<[() => unknown], unknown>((fn) => this.#call(fn), options);
     this.#resetMs = options.resetTimeout ?? 30_000; // opossum's default
     this.breaker.on('open', () => this.#local('open'));
     this.breaker.on('halfOpen', () => this.#local('half-open'));
@@ -40,12 +41,13 @@ export class Circuit {
   /** Throws CircuitOpenError when the call must not be sent; returns true for the host's half-open trial. */
   admit(): boolean {
     if (!this.shared) {
-      if (this.breaker.opened) throw new CircuitOpenError(this.resource);
+      this.#rejectIfOpen();
       return false;
     }
     const words = this.shared();
     if (Atomics.load(words, H.circuitState) === 0) {
       if (this.#state !== 'closed') this.sync();
+      this.#rejectIfOpen();
       return false;
     }
     this.sync();
@@ -56,17 +58,42 @@ export class Circuit {
     return true;
   }
 
-  /** Sends `fn` through opossum; a trial's outcome closes or re-opens the host's circuit. */
-  async fire<T>(fn: () => T | Promise<T>, trial: boolean): Promise<T> {
+  /**
+   * Sends `fn` through opossum; the ticket is given back when `fn` settles (not when opossum times
+   * out: the dependency is still busy), or at once if opossum did not call it. A non-trial call
+   * returns opossum's own promise, so run() costs little more than fire().
+   */
+  fire<T>(fn: () => T | Promise<T>, trial: boolean): Promise<T> {
+    const entries = this.#entries;
+    const call = this.breaker.fire(fn) as Promise<T>;
+    if (this.#entries === entries) this.release(); // opossum refused it (capacity)
+    if (!trial) return call;
+    return call.then(
+      (result) => (this.#settle(true), result),
+      (error: unknown) => {
+        this.#settle(false);
+        throw error;
+      },
+    );
+  }
+
+  // opossum's action: reads `.then` of the result, so a plain value becomes a promise.
+  #call(fn: () => unknown): Promise<unknown> {
+    this.#entries++;
+    let result: Promise<unknown>;
     try {
-      const result = (await this.breaker.fire(fn)) as T;
-      if (trial) this.#settle(true);
-      return result;
+      result = Promise.resolve(fn());
     } catch (error) {
-      if (trial) this.#settle(false);
-      if ((error as { code?: string })?.code === 'EOPENBREAKER') throw new CircuitOpenError(this.resource, { cause: error });
+      this.release();
       throw error;
     }
+    result.then(this.release, this.release);
+    return result;
+  }
+
+  /** opossum rejects exactly when it is neither closed nor letting its half-open call through. */
+  #rejectIfOpen(): void {
+    if (!this.breaker.closed && !this.breaker.pendingClose) throw new CircuitOpenError(this.resource);
   }
 
   /** Gives the trial back unsent (no ticket was free). */

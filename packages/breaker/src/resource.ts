@@ -36,8 +36,12 @@ export class Resource extends GuardEmitter<ResourceEvents> {
     this.#segment = openSegment(name, options.ipc);
     this.#tickets = new Tickets(this.#segment, options.tickets, options.quota);
     const shared = options.shareCircuit ? () => this.#segment.words : undefined;
-    this.#circuit = new Circuit(name, options.circuit, shared, (state) =>
-      this.report('state', { resource: name, state, shared: options.shareCircuit }),
+    this.#circuit = new Circuit(
+      name,
+      options.circuit,
+      shared,
+      (state) => this.report('state', { resource: name, state, shared: options.shareCircuit }),
+      () => this.#tickets.release(),
     );
     if (shared) this.#circuit.sync();
     this.#cleanup.defer(() => this.#circuit.shutdown());
@@ -70,22 +74,39 @@ export class Resource extends GuardEmitter<ResourceEvents> {
    * Takes a ticket, runs `fn` through the circuit breaker, gives the ticket back. Rejects with
    * CircuitOpenError (ERR_CIRCUIT_OPEN) or BulkheadFullError (ERR_BULKHEAD_FULL) without calling `fn`.
    */
-  async run<T>(fn: () => T | Promise<T>): Promise<T> {
-    if (this.closed) throw new ResourceClosedError(this.name);
-    const trial = this.#circuit.admit();
-    if (!this.#tickets.tryAcquire()) {
-      try {
-        await this.#waitForTicket();
-      } catch (error) {
-        if (trial) this.#circuit.abandonTrial();
-        throw error;
-      }
-    }
+  run<T>(fn: () => T | Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new ResourceClosedError(this.name));
+    let trial: boolean;
     try {
-      return await this.#circuit.fire(fn, trial);
-    } finally {
-      this.#tickets.release();
+      trial = this.#circuit.admit();
+    } catch (error) {
+      return Promise.reject(error);
     }
+    if (this.#tickets.tryAcquire()) return this.#circuit.fire(fn, trial);
+    return this.#runAfterWait(fn, trial);
+  }
+
+  async #runAfterWait<T>(fn: () => T | Promise<T>, trial: boolean): Promise<T> {
+    try {
+      await this.#waitForTicket();
+    } catch (error) {
+      if (trial) this.#circuit.abandonTrial();
+      throw error;
+    }
+    return this.#circuit.fire(fn, trial);
+  }
+
+  /**
+   * Takes a ticket without waiting and without the circuit, for callers that cannot wrap their work
+   * in `run()`. Give it back with `release()`.
+   */
+  tryAcquire(): boolean {
+    return !this.closed && this.#tickets.tryAcquire();
+  }
+
+  /** Gives back a ticket taken with `tryAcquire()`. */
+  release(): void {
+    this.#tickets.release();
   }
 
   /** Stops watching, returns this process's tickets and slot to the host. Idempotent. */

@@ -67,6 +67,7 @@ describe('resource', () => {
     const res = open({ tickets: 1 });
     const error = new Error('from the dependency');
     await expect(res.run(async () => 42)).resolves.toBe(42);
+    await expect(res.run(() => undefined)).resolves.toBeUndefined();
     await expect(res.run(() => Promise.reject(error))).rejects.toBe(error);
     expect(res.held).toBe(0);
   });
