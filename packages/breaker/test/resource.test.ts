@@ -80,6 +80,25 @@ describe('resource', () => {
     expect(error).toMatchObject({ code: 'ERR_BULKHEAD_FULL', resource: res.name, tickets: 1 });
   });
 
+  it("keeps the ticket while a call that opossum timed out still runs, and frees it when the call ends", async () => {
+    const res = open({ tickets: 1, circuit: { timeout: 50, volumeThreshold: 10 } });
+    let finish!: () => void;
+    const slow = res.run(() => new Promise<void>((resolve) => (finish = resolve)));
+    await expect(slow).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    expect(res.held).toBe(1);
+    await expect(res.run(() => 'x')).rejects.toMatchObject({ code: 'ERR_BULKHEAD_FULL' });
+    finish();
+    await sleep(10);
+    expect(res.held).toBe(0);
+  });
+
+  it("gives the ticket back at once when opossum's own capacity refuses the call", async () => {
+    const res = open({ tickets: 5, circuit: { capacity: 1 } });
+    void res.run(never);
+    await expect(res.run(() => 'x')).rejects.toMatchObject({ code: 'ESEMLOCKED' });
+    expect(res.held).toBe(1);
+  });
+
   it('waits for a ticket without blocking the event loop', async () => {
     const res = open({ tickets: 1, acquireTimeoutMs: 2_000 });
     let release!: () => void;
