@@ -138,6 +138,17 @@ describe('resource', () => {
   });
 });
 
+it('works from require() too, and its errors match across the ESM and CJS copies', async () => {
+  const { createRequire } = await import('node:module');
+  const cjs = createRequire(import.meta.url)('../dist/index.cjs') as typeof import('../dist/index.js');
+  const res = cjs.resource(uniqueName('cjs'), { tickets: 1 });
+  opened.push(res as unknown as Resource);
+  void res.run(never);
+  const error = await res.run(() => 'x').catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(BulkheadFullError);
+  expect(error).toBeInstanceOf(cjs.BulkheadFullError);
+});
+
 describe('close', () => {
   it('is idempotent, gives the tickets back and leaves no timer or listener behind', async () => {
     const holder = open({ tickets: 1 });
