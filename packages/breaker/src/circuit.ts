@@ -103,17 +103,24 @@ export class Circuit {
     this.#follow('open', () => this.breaker.open());
   }
 
-  /** Follows the host's state: called on every tick and before a gated call. */
-  sync(): void {
+  /** Follows the host's state and frees the trial of a dead sender: called on every tick. */
+  watch(): void {
     if (!this.shared) return;
     const words = this.shared();
-    const epoch = Atomics.load(words, H.circuitEpoch);
     const trial = Atomics.load(words, H.circuitTrial);
     if (trial !== 0 && trial !== process.pid && !isAlive(trial, 0)) {
       // The trial's sender died: let another process try after a fresh reset timeout.
       Atomics.store(words, H.circuitOpenedAt, now31());
       Atomics.compareExchange(words, H.circuitTrial, trial, 0);
     }
+    this.sync();
+  }
+
+  /** Follows the host's state; costs two loads when nothing changed. */
+  sync(): void {
+    if (!this.shared) return;
+    const words = this.shared();
+    const epoch = Atomics.load(words, H.circuitEpoch);
     if (epoch === this.#seenEpoch) return;
     this.#seenEpoch = epoch;
     const open = Atomics.load(words, H.circuitState) === 1;

@@ -44,10 +44,11 @@ export class Resource extends GuardEmitter<ResourceEvents> {
       () => this.#tickets.release(),
     );
     if (shared) this.#circuit.sync();
+    this.#tickets.reclaim(); // a holder that died while no process watched
     this.#cleanup.defer(() => this.#circuit.shutdown());
     this.#cleanup.defer(() => this.#tickets.detach());
     this.#cleanup.timer(unrefInterval(() => this.#watch(), WATCH_MS));
-    if (shared) this.#cleanup.timer(unrefInterval(() => this.#circuit.sync(), FOLLOW_MS));
+    if (shared) this.#cleanup.timer(unrefInterval(() => this.#circuit.watch(), FOLLOW_MS));
   }
 
   /** Tickets on the host (for `quota`, computed from the live workers now). */
