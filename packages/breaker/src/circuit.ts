@@ -1,9 +1,17 @@
+import type { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import { CircuitOpenError } from './errors.js';
 import { H } from './layout.js';
 import { isAlive } from './liveness.js';
 
 export type CircuitState = 'open' | 'half-open' | 'closed';
+
+/** What opossum emits once per settled call (a timeout is followed by one of these). */
+const OUTCOMES = ['success', 'failure', 'reject', 'cacheHit', 'coalesceCacheHit'] as const;
+/** Carries a call's promise to opossum's 'timeout' event, which only gives the call's arguments. */
+interface Token {
+  promise: Promise<unknown> | undefined;
+}
 
 const now31 = (): number => Date.now() % 0x80000000;
 const since = (stamp: number): number => (now31() - stamp + 0x80000000) % 0x80000000;
@@ -13,12 +21,15 @@ const since = (stamp: number): number => (now31() - stamp + 0x80000000) % 0x8000
  * segment: an open in one process opens it in all, and one process only sends the half-open trial.
  */
 export class Circuit {
-  readonly breaker: CircuitBreaker<[() => unknown], unknown>;
+  readonly breaker: CircuitBreaker<[() => unknown, Token?], unknown>;
   #quiet = false;
   #seenEpoch = -1;
   #state: CircuitState = 'closed';
-  #entries = 0;
+  /** Outcomes to ignore: the failure opossum reports for a timed-out call, whose ticket waits for `fn`. */
+  #skip = 0;
   readonly #resetMs: number;
+  readonly #timeouts: boolean;
+  readonly #byEvents: boolean;
 
   constructor(
     private readonly resource: string,
@@ -27,8 +38,14 @@ export class Circuit {
     private readonly onState: (state: CircuitState) => void,
     private readonly release: () => void,
   ) {
-    this.breaker = new CircuitBreaker<[() => unknown], unknown>((fn) => this.#call(fn), options);
+    this.breaker = new CircuitBreaker<[() => unknown, Token?], unknown>((fn, token) => this.#call(fn, token), options) as never;
     this.#resetMs = options.resetTimeout ?? 30_000; // opossum's default
+    this.#timeouts = options.timeout !== false && options.timeout !== 0; // opossum's default is 10 s
+    // Every call opossum settles ends in exactly one of these; a disabled breaker reports nothing.
+    this.#byEvents = options.enabled !== false;
+    const events = this.breaker as EventEmitter;
+    if (this.#byEvents) for (const outcome of OUTCOMES) events.on(outcome, () => this.#settled());
+    events.on('timeout', (_error: unknown, _latency: unknown, args: unknown[]) => this.#timedOut(args[1] as Token | undefined));
     this.breaker.on('open', () => this.#local('open'));
     this.breaker.on('halfOpen', () => this.#local('half-open'));
     this.breaker.on('close', () => this.#local('closed'));
@@ -59,14 +76,12 @@ export class Circuit {
   }
 
   /**
-   * Sends `fn` through opossum; the ticket is given back when `fn` settles (not when opossum times
-   * out: the dependency is still busy), or at once if opossum did not call it. A non-trial call
-   * returns opossum's own promise, so run() costs little more than fire().
+   * Sends `fn` through opossum. The ticket goes back on opossum's outcome event, which costs no
+   * promise of our own, or, for a call opossum timed out, when `fn` itself settles: the dependency
+   * is still busy. A non-trial call returns opossum's own promise.
    */
   fire<T>(fn: () => T | Promise<T>, trial: boolean): Promise<T> {
-    const entries = this.#entries;
-    const call = this.breaker.fire(fn) as Promise<T>;
-    if (this.#entries === entries) this.release(); // opossum refused it (capacity)
+    const call = (this.#timeouts ? this.breaker.fire(fn, { promise: undefined }) : this.breaker.fire(fn)) as Promise<T>;
     if (!trial) return call;
     return call.then(
       (result) => (this.#settle(true), result),
@@ -78,17 +93,24 @@ export class Circuit {
   }
 
   // opossum's action: reads `.then` of the result, so a plain value becomes a promise.
-  #call(fn: () => unknown): Promise<unknown> {
-    this.#entries++;
-    let result: Promise<unknown>;
-    try {
-      result = Promise.resolve(fn());
-    } catch (error) {
-      this.release();
-      throw error;
-    }
-    result.then(this.release, this.release);
+  #call(fn: () => unknown, token: Token | undefined): Promise<unknown> {
+    const value = fn();
+    const result = typeof (value as Promise<unknown> | undefined)?.then === 'function' ? (value as Promise<unknown>) : Promise.resolve(value);
+    if (token) token.promise = result;
+    if (!this.#byEvents) result.then(this.release, this.release);
     return result;
+  }
+
+  #settled(): void {
+    if (this.#skip > 0) this.#skip--;
+    else this.release();
+  }
+
+  #timedOut(token: Token | undefined): void {
+    if (!this.#byEvents) return;
+    this.#skip++; // opossum reports the timeout as a failure (or a success, through errorFilter) next
+    if (token?.promise) token.promise.then(this.release, this.release);
+    else this.release();
   }
 
   /** opossum rejects exactly when it is neither closed nor letting its half-open call through. */

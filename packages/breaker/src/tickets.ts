@@ -60,7 +60,8 @@ export class Tickets {
       if (next > this.#limit) return false;
       if (Atomics.compareExchange(words, H.used, used, next) === used) break;
     }
-    Atomics.store(words, this.#heldAt, ++this.#held);
+    // A plain store: only this process writes its slot, and a reclaimer reads it after this process died.
+    words[this.#heldAt] = ++this.#held;
     return true;
   }
 
@@ -68,11 +69,8 @@ export class Tickets {
   release(): void {
     if (this.#held === 0) return;
     const words = this.#words;
-    Atomics.store(words, this.#heldAt, --this.#held);
-    for (;;) {
-      const used = Atomics.load(words, H.used);
-      if (used <= 0 || Atomics.compareExchange(words, H.used, used, used - 1) === used) return;
-    }
+    words[this.#heldAt] = --this.#held;
+    if (Atomics.sub(words, H.used, 1) <= 0) Atomics.add(words, H.used, 1); // never below zero (only a corrupt count gets there)
   }
 
   /** Takes back the tickets of dead holders; heals a count that disagrees with the slots. */

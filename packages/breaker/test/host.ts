@@ -3,9 +3,9 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type NodeChild, spawnWorkers, stopAll } from '@bulwark/test-rig';
 import type { ResourceOptions } from '../dist/index.js';
-import { C, createCounter } from './fixtures/counter.mjs';
+import { C, createCounter, destroySysv } from './fixtures/counter.mjs';
 
-export { C };
+export { C, destroySysv };
 export const workerScript = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url));
 export const uid = process.getuid!();
 
@@ -94,6 +94,8 @@ export class Host {
 
   async close(): Promise<void> {
     await stopAll(this.workers);
+    const keys = new Set(this.workers.flatMap((w) => w.messages.map((m) => (m as { ready?: Info }).ready?.key ?? (m as { info?: Info }).info?.key)));
+    for (const key of keys) if (key !== undefined) destroySysv(key);
     rmSync(`/dev/shm${this.counterName}`, { force: true });
     rmSync(`/dev/shm/bulwark.${uid}.${this.name}`, { force: true });
   }

@@ -69,6 +69,11 @@ describe('resource', () => {
     await expect(res.run(async () => 42)).resolves.toBe(42);
     await expect(res.run(() => undefined)).resolves.toBeUndefined();
     await expect(res.run(() => Promise.reject(error))).rejects.toBe(error);
+    await expect(
+      res.run(() => {
+        throw error;
+      }),
+    ).rejects.toBe(error);
     expect(res.held).toBe(0);
   });
 
@@ -97,6 +102,13 @@ describe('resource', () => {
     void res.run(never);
     await expect(res.run(() => 'x')).rejects.toMatchObject({ code: 'ESEMLOCKED' });
     expect(res.held).toBe(1);
+  });
+
+  it.each([{ enabled: false }, { cache: true }, { timeout: 1_000 }])('gives every ticket back with opossum options %o', async (circuit) => {
+    const res = open({ tickets: 1, circuit });
+    for (let i = 0; i < 3; i++) await expect(res.run(async () => i)).resolves.toBe(circuit.cache ? 0 : i); // a cache hit is settled too
+    if (!circuit.cache) await expect(res.run(failing)).rejects.toThrow('down');
+    expect(res.held).toBe(0);
   });
 
   it('waits for a ticket without blocking the event loop', async () => {
@@ -155,12 +167,14 @@ describe('close', () => {
     const name = holder.name;
     const resources = process.getActiveResourcesInfo().length;
     const exitListeners = process.listenerCount('exit');
-    const res = resource(uniqueName('close'), { tickets: 1, shareCircuit: true });
+    const res = open({ tickets: 1, shareCircuit: true });
+    opened.pop(); // closed here, cleaned below
     await res.run(() => 'ran');
     res.close();
     res.close();
     expect(process.getActiveResourcesInfo().length).toBe(resources);
     expect(process.listenerCount('exit')).toBe(exitListeners);
+    rmSync(`/dev/shm/bulwark.${uid}.${res.name}`, { force: true });
     await expect(res.run(() => 'ran')).rejects.toMatchObject({ code: 'ERR_RESOURCE_CLOSED' });
     void holder.run(never);
     holder[Symbol.dispose]();

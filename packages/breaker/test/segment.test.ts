@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Resource, resource } from '../dist/index.js';
-import { sleep, uid, uniqueName } from './host.js';
+import { destroySysv, sleep, uid, uniqueName } from './host.js';
 
 const shm = createRequire(import.meta.url)('shm-typed-array') as {
   get(key: number | string, type: 'Int32Array'): Int32Array | null;
@@ -26,6 +26,7 @@ afterEach(() => {
   for (const res of opened.splice(0)) {
     res.close();
     rmSync(`/dev/shm/bulwark.${uid}.${res.name}`, { force: true });
+    destroySysv(res.ipc.key);
   }
 });
 
@@ -107,6 +108,7 @@ describe('shared memory', () => {
     expect(theirs).toMatchObject({ uid: 65534, held: true });
     expect(theirs.key).not.toBe(mine.ipc.key);
     rmSync(`/dev/shm/bulwark.65534.${name}`, { force: true });
+    destroySysv(theirs.key);
   });
 });
 
