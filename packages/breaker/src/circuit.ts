@@ -13,6 +13,12 @@ interface Token {
   promise: Promise<unknown> | undefined;
 }
 
+// opossum reads `.then` of the action's result: a plain value must become a promise.
+const callPlain = (fn: () => unknown): Promise<unknown> => {
+  const value = fn();
+  return typeof (value as Promise<unknown> | undefined)?.then === 'function' ? (value as Promise<unknown>) : Promise.resolve(value);
+};
+
 const now31 = (): number => Date.now() % 0x80000000;
 const since = (stamp: number): number => (now31() - stamp + 0x80000000) % 0x80000000;
 
@@ -38,13 +44,15 @@ export class Circuit {
     private readonly onState: (state: CircuitState) => void,
     private readonly release: () => void,
   ) {
-    this.breaker = new CircuitBreaker<[() => unknown, Token?], unknown>((fn, token) => this.#call(fn, token), options) as never;
     this.#resetMs = options.resetTimeout ?? 30_000; // opossum's default
     this.#timeouts = options.timeout !== false && options.timeout !== 0; // opossum's default is 10 s
     // Every call opossum settles ends in exactly one of these; a disabled breaker reports nothing.
     this.#byEvents = options.enabled !== false;
+    const action = this.#timeouts || !this.#byEvents ? (fn: () => unknown, token?: Token) => this.#call(fn, token) : callPlain;
+    this.breaker = new CircuitBreaker<[() => unknown, Token?], unknown>(action, options) as never;
     const events = this.breaker as EventEmitter;
-    if (this.#byEvents) for (const outcome of OUTCOMES) events.on(outcome, () => this.#settled());
+    const settled = this.#timeouts ? () => this.#settled() : this.release; // nothing to skip without timeouts
+    if (this.#byEvents) for (const outcome of OUTCOMES) events.on(outcome, settled);
     events.on('timeout', (_error: unknown, _latency: unknown, args: unknown[]) => this.#timedOut(args[1] as Token | undefined));
     this.breaker.on('open', () => this.#local('open'));
     this.breaker.on('halfOpen', () => this.#local('half-open'));
@@ -92,10 +100,9 @@ export class Circuit {
     );
   }
 
-  // opossum's action: reads `.then` of the result, so a plain value becomes a promise.
+  // The action when a call's promise is needed: for opossum's timeouts, or a disabled breaker.
   #call(fn: () => unknown, token: Token | undefined): Promise<unknown> {
-    const value = fn();
-    const result = typeof (value as Promise<unknown> | undefined)?.then === 'function' ? (value as Promise<unknown>) : Promise.resolve(value);
+    const result = callPlain(fn);
     if (token) token.promise = result;
     if (!this.#byEvents) result.then(this.release, this.release);
     return result;

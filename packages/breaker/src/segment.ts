@@ -106,6 +106,7 @@ interface SysvRow {
   readonly key: number;
   readonly shmid: number;
   readonly perms: number;
+  readonly size: number;
   readonly uid: number;
 }
 
@@ -116,7 +117,7 @@ export function sysvRows(): SysvRow[] {
   for (const line of lines) {
     const f = line.trim().split(/\s+/);
     if (f.length < 8) continue;
-    rows.push({ key: Number(f[0]), shmid: Number(f[1]), perms: parseInt(f[2]!, 8), uid: Number(f[7]) });
+    rows.push({ key: Number(f[0]), shmid: Number(f[1]), perms: parseInt(f[2]!, 8), size: Number(f[3]), uid: Number(f[7]) });
   }
   return rows;
 }
@@ -141,18 +142,38 @@ function openSysv(name: string, nameHash: number): Segment {
       writeHeader(words, nameHash);
       return sysvSegment(words, key, true);
     }
+    if (row.size !== BYTES) {
+      if (!removeSysv(key, row.shmid)) probe++;
+      continue;
+    }
+    const firstAttach = !attachedSysv.has(row.shmid);
     const words = shm().get(key, 'Int32Array');
     if (!words) continue;
+    attachedSysv.add(row.shmid);
     const header = settle(words, nameHash, Date.now());
     if (header === 'ok') return sysvSegment(words, key, false);
-    if (header === 'foreign') probe++;
-    else if (header === 'bad') shm().destroy(key);
+    // shm-typed-array's destroy() detaches its first mapping of that shmid: only ours if just made.
+    if (header === 'foreign' || !firstAttach || !removeSysv(key, -1)) probe++;
   }
   throw new Error(`could not open SysV shared memory for ${name}`);
 }
 
+/**
+ * Shmids this process attached, across every copy of this package (ESM and CJS): the addon keeps
+ * one mapping address per shmid, and destroy() unmaps it, so a segment still in use here is never
+ * destroyed through it.
+ */
+const attachedSysv: Set<number> = ((globalThis as Record<symbol, Set<number>>)[Symbol.for('bulwark.breaker.sysv-attached')] ??= new Set());
+
+function removeSysv(key: number, shmid: number): boolean {
+  if (shmid !== -1 && attachedSysv.has(shmid)) return false;
+  shm().destroy(key);
+  return true;
+}
+
 function sysvSegment(words: Int32Array, key: number, created: boolean): Segment {
   const shmid = sysvRows().find((r) => r.key === key)?.shmid ?? -1;
+  attachedSysv.add(shmid);
   return {
     words,
     ipc: 'sysv',

@@ -10,7 +10,6 @@ import { destroySysv, sleep, uid, uniqueName } from './host.js';
 const shm = createRequire(import.meta.url)('shm-typed-array') as {
   get(key: number | string, type: 'Int32Array'): Int32Array | null;
   create(count: number, type: 'Int32Array', key: number | string, perm: string): Int32Array | null;
-  destroy(key: number | string): boolean;
 };
 // The segment's layout, as a reader outside the package sees it.
 const USED = 8;
@@ -78,7 +77,7 @@ describe('shared memory', () => {
     const first = open(name, { tickets: 1, ipc: 'sysv' });
     const key = first.ipc.key as number;
     first.close();
-    shm.destroy(key);
+    destroySysv(key);
     expect(shm.create(10, 'Int32Array', key, '600')).not.toBeNull();
     const second = open(name, { tickets: 1, ipc: 'sysv' });
     expect(second.ipc.key).toBe(key);
