@@ -57,6 +57,22 @@ describe.each(['posix', 'sysv'] as const)('shared circuit over %s', (ipc) => {
 });
 
 describe('half-open trial', () => {
+  it('passes to another process when the one sending it is killed', async () => {
+    // The dependency recovers but answers slowly: the trial hangs until its sender dies.
+    host = new Host('trial-death', { options: { tickets: 10, shareCircuit: true, circuit }, loops: 1, pauseMs: 5, failing: true, holdMs: 60_000 });
+    const workers = await host.spawn(4);
+    await host.start();
+    await until(() => workers.every((w) => host!.events<StateEvent>(w, 'state').some((e) => e.state === 'open')));
+    Atomics.store(host.counter, C.healthy, 1);
+    const halfOpen = (w: (typeof workers)[number]) => host!.events<StateEvent>(w, 'state').some((e) => e.state === 'half-open');
+    await until(() => workers.some(halfOpen));
+    const sender = workers.find(halfOpen)!;
+    expect(workers.filter(halfOpen)).toHaveLength(1);
+    sender.kill('SIGKILL');
+    await until(() => workers.some((w) => w !== sender && halfOpen(w)), RESET_MS + 2_000);
+    expect(workers.filter((w) => w !== sender && halfOpen(w))).toHaveLength(1);
+  });
+
   it('is sent by one process of the host only: four processes, one call per reset timeout', async () => {
     const windowMs = 4 * RESET_MS + 200;
     const shared = await callsWhileOpen(true, windowMs);
