@@ -3,21 +3,9 @@ import CircuitBreaker from 'opossum';
 import { CircuitOpenError } from './errors.js';
 import { H } from './layout.js';
 import { isAlive } from './liveness.js';
+import { TicketReturn, type Token } from './ticket-return.js';
 
 export type CircuitState = 'open' | 'half-open' | 'closed';
-
-/** What opossum emits once per settled call (a timeout is followed by one of these). */
-const OUTCOMES = ['success', 'failure', 'reject', 'cacheHit', 'coalesceCacheHit'] as const;
-/** Carries a call's promise to opossum's 'timeout' event, which only gives the call's arguments. */
-interface Token {
-  promise: Promise<unknown> | undefined;
-}
-
-// opossum reads `.then` of the action's result: a plain value must become a promise.
-const callPlain = (fn: () => unknown): Promise<unknown> => {
-  const value = fn();
-  return typeof (value as Promise<unknown> | undefined)?.then === 'function' ? (value as Promise<unknown>) : Promise.resolve(value);
-};
 
 const now31 = (): number => Date.now() % 0x80000000;
 const since = (stamp: number): number => (now31() - stamp + 0x80000000) % 0x80000000;
@@ -31,29 +19,20 @@ export class Circuit {
   #quiet = false;
   #seenEpoch = -1;
   #state: CircuitState = 'closed';
-  /** Outcomes to ignore: the failure opossum reports for a timed-out call, whose ticket waits for `fn`. */
-  #skip = 0;
   readonly #resetMs: number;
-  readonly #timeouts: boolean;
-  readonly #byEvents: boolean;
+  readonly #tickets: TicketReturn;
 
   constructor(
     private readonly resource: string,
     options: CircuitBreaker.Options,
     private readonly shared: (() => Int32Array) | undefined,
     private readonly onState: (state: CircuitState) => void,
-    private readonly release: () => void,
+    release: () => void,
   ) {
     this.#resetMs = options.resetTimeout ?? 30_000; // opossum's default
-    this.#timeouts = options.timeout !== false && options.timeout !== 0; // opossum's default is 10 s
-    // Every call opossum settles ends in exactly one of these; a disabled breaker reports nothing.
-    this.#byEvents = options.enabled !== false;
-    const action = this.#timeouts || !this.#byEvents ? (fn: () => unknown, token?: Token) => this.#call(fn, token) : callPlain;
-    this.breaker = new CircuitBreaker<[() => unknown, Token?], unknown>(action, options) as never;
-    const events = this.breaker as EventEmitter;
-    const settled = this.#timeouts ? () => this.#settled() : this.release; // nothing to skip without timeouts
-    if (this.#byEvents) for (const outcome of OUTCOMES) events.on(outcome, settled);
-    events.on('timeout', (_error: unknown, _latency: unknown, args: unknown[]) => this.#timedOut(args[1] as Token | undefined));
+    this.#tickets = new TicketReturn(options, release);
+    this.breaker = new CircuitBreaker<[() => unknown, Token?], unknown>(this.#tickets.action, options) as never;
+    this.#tickets.listen(this.breaker as EventEmitter);
     this.breaker.on('open', () => this.#local('open'));
     this.breaker.on('halfOpen', () => this.#local('half-open'));
     this.breaker.on('close', () => this.#local('closed'));
@@ -83,13 +62,9 @@ export class Circuit {
     return true;
   }
 
-  /**
-   * Sends `fn` through opossum. The ticket goes back on opossum's outcome event, which costs no
-   * promise of our own, or, for a call opossum timed out, when `fn` itself settles: the dependency
-   * is still busy. A non-trial call returns opossum's own promise.
-   */
+  /** Sends `fn` through opossum; a trial's outcome closes or re-opens the host's circuit. */
   fire<T>(fn: () => T | Promise<T>, trial: boolean): Promise<T> {
-    const call = (this.#timeouts ? this.breaker.fire(fn, { promise: undefined }) : this.breaker.fire(fn)) as Promise<T>;
+    const call = this.#tickets.fire(this.breaker, fn) as Promise<T>;
     if (!trial) return call;
     return call.then(
       (result) => (this.#settle(true), result),
@@ -98,26 +73,6 @@ export class Circuit {
         throw error;
       },
     );
-  }
-
-  // The action when a call's promise is needed: for opossum's timeouts, or a disabled breaker.
-  #call(fn: () => unknown, token: Token | undefined): Promise<unknown> {
-    const result = callPlain(fn);
-    if (token) token.promise = result;
-    if (!this.#byEvents) result.then(this.release, this.release);
-    return result;
-  }
-
-  #settled(): void {
-    if (this.#skip > 0) this.#skip--;
-    else this.release();
-  }
-
-  #timedOut(token: Token | undefined): void {
-    if (!this.#byEvents) return;
-    this.#skip++; // opossum reports the timeout as a failure (or a success, through errorFilter) next
-    if (token?.promise) token.promise.then(this.release, this.release);
-    else this.release();
   }
 
   /** opossum rejects exactly when it is neither closed nor letting its half-open call through. */
