@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+
+/** Low 31 bits of a process's start time in clock ticks since boot, or undefined when it is gone or a zombie. */
+export function startTime(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // The command name may hold spaces and parentheses: fields are counted after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+  const ticks = Number(fields[19]);
+  return Number.isFinite(ticks) ? ticks % 0x80000000 || 1 : undefined;
+}
+
+/** This process's start time, read once. */
+export const ownStartTime: () => number = (() => {
+  let own: number | undefined;
+  return () => (own ??= startTime(process.pid) ?? 1);
+})();
+
+/**
+ * Whether the process that registered as `pid` with start time `start` still runs. A pid that was
+ * reused by a newer process has another start time, so its holder is dead. `start` 0 means the
+ * holder is still registering: only a vanished pid counts as dead then.
+ */
+export function isAlive(pid: number, start: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const now = startTime(pid);
+  if (now === undefined) return false;
+  return start === 0 || now === start;
+}

@@ -1,0 +1,171 @@
+import { Cleanup, GuardEmitter, checkString, delay, unrefInterval } from '@bulwark/core';
+import { Circuit, type CircuitState } from './circuit.js';
+import { BulkheadFullError, ResourceClosedError } from './errors.js';
+import { type ResourceOptions, type Resolved, resolveOptions } from './options.js';
+import { type IpcMode, type Segment, openSegment } from './segment.js';
+import { Tickets } from './tickets.js';
+
+export interface ResourceEvents {
+  /** The shared memory vanished and this process re-created or re-joined it, re-registering what it held. */
+  'ipc-recreated': { resource: string; ipc: IpcMode; created: boolean; reregisteredTickets: number };
+  /** A dead holder's tickets were taken back. */
+  'tickets-reclaimed': { resource: string; pid: number; tickets: number };
+  /** The circuit changed state in this process. */
+  state: { resource: string; state: CircuitState; shared: boolean };
+}
+
+/** How often a process checks that the segment is still there and reclaims dead holders' tickets. */
+const WATCH_MS = 250;
+/** How often a shared circuit follows the host's state. */
+const FOLLOW_MS = 20;
+
+/** A dependency guarded by a circuit breaker and a host-wide bulkhead. Get one with `resource()`. */
+export class Resource extends GuardEmitter<ResourceEvents> {
+  #segment: Segment;
+  readonly #tickets: Tickets;
+  readonly #circuit: Circuit;
+  readonly #options: Resolved;
+  readonly #cleanup = new Cleanup();
+
+  constructor(
+    readonly name: string,
+    options: Resolved,
+  ) {
+    super('breaker');
+    this.#options = options;
+    this.#segment = openSegment(name, options.ipc);
+    this.#tickets = new Tickets(this.#segment, options.tickets, options.quota);
+    const shared = options.shareCircuit ? () => this.#segment.words : undefined;
+    this.#circuit = new Circuit(
+      name,
+      options.circuit,
+      shared,
+      (state) => this.report('state', { resource: name, state, shared: options.shareCircuit }),
+      () => this.#tickets.release(),
+    );
+    if (shared) this.#circuit.sync();
+    this.#tickets.reclaim(); // a holder that died while no process watched
+    this.#cleanup.defer(() => this.#circuit.shutdown());
+    this.#cleanup.defer(() => this.#tickets.detach());
+    this.#cleanup.timer(unrefInterval(() => this.#watch(), WATCH_MS));
+    if (shared) this.#cleanup.timer(unrefInterval(() => this.#circuit.watch(), FOLLOW_MS));
+  }
+
+  /** Tickets on the host (for `quota`, computed from the live workers now). */
+  get tickets(): number {
+    return this.#tickets.limit;
+  }
+  /** Tickets this process holds now. */
+  get held(): number {
+    return this.#tickets.held;
+  }
+  /** The circuit's state as this process sees it. */
+  get state(): CircuitState {
+    return this.#circuit.state;
+  }
+  /** Which shared-memory object backs the resource now: the SysV key and shmid, or the POSIX name and inode. */
+  get ipc(): { readonly mode: IpcMode; readonly key: number | string; readonly id: number } {
+    return { mode: this.#segment.ipc, key: this.#segment.key, id: this.#segment.id };
+  }
+  get closed(): boolean {
+    return this.#cleanup.done;
+  }
+
+  /**
+   * Takes a ticket, runs `fn` through the circuit breaker, gives the ticket back. Rejects with
+   * CircuitOpenError (ERR_CIRCUIT_OPEN) or BulkheadFullError (ERR_BULKHEAD_FULL) without calling `fn`.
+   */
+  run<T>(fn: () => T | Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new ResourceClosedError(this.name));
+    let trial: boolean;
+    try {
+      trial = this.#circuit.admit();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#tickets.tryAcquire()) return this.#circuit.fire(fn, trial);
+    return this.#runAfterWait(fn, trial);
+  }
+
+  async #runAfterWait<T>(fn: () => T | Promise<T>, trial: boolean): Promise<T> {
+    try {
+      await this.#waitForTicket();
+    } catch (error) {
+      if (trial) this.#circuit.abandonTrial();
+      throw error;
+    }
+    return this.#circuit.fire(fn, trial);
+  }
+
+  /**
+   * Takes a ticket without waiting and without the circuit, for callers that cannot wrap their work
+   * in `run()`. Give it back with `release()`.
+   */
+  tryAcquire(): boolean {
+    return !this.closed && this.#tickets.tryAcquire();
+  }
+
+  /** Gives back a ticket taken with `tryAcquire()`. */
+  release(): void {
+    this.#tickets.release();
+  }
+
+  /** Stops watching, returns this process's tickets and slot to the host. Idempotent. */
+  close(): void {
+    if (registry.get(this.name) === this) registry.delete(this.name);
+    this.#cleanup.run();
+  }
+  [Symbol.dispose](): void {
+    this.close();
+  }
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  // Polls: Atomics.wait cannot wait on shm-typed-array's plain ArrayBuffer, and must not block the loop.
+  async #waitForTicket(): Promise<void> {
+    const started = performance.now();
+    const timeout = this.#options.acquireTimeoutMs;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 10)) {
+      const left = timeout - (performance.now() - started);
+      if (left <= 0) throw new BulkheadFullError(this.name, this.#tickets.limit, Math.round(performance.now() - started));
+      await delay(Math.min(pause, left));
+      if (this.closed) throw new ResourceClosedError(this.name);
+      if (this.#tickets.tryAcquire()) return;
+    }
+  }
+
+  #watch(): void {
+    try {
+      if (this.#options.recreate && !this.#segment.stillThere()) this.#rejoin();
+      for (const { pid, tickets } of this.#tickets.reclaim())
+        if (tickets > 0) this.report('tickets-reclaimed', { resource: this.name, pid, tickets });
+    } catch {
+      // /dev/shm or /proc unreadable for a moment: try again on the next tick
+    }
+  }
+
+  #rejoin(): void {
+    const held = this.#tickets.held;
+    this.#segment = openSegment(this.name, this.#options.ipc);
+    this.#tickets.attach(this.#segment);
+    this.#circuit.republish();
+    this.report('ipc-recreated', { resource: this.name, ipc: this.#segment.ipc, created: this.#segment.created, reregisteredTickets: held });
+  }
+}
+
+const registry = new Map<string, Resource>();
+
+/**
+ * The resource called `name` in this process, opened on first use (one per name, as Semian's
+ * registry). Later calls return the same open resource and ignore `options`, so one options object
+ * can serve as the defaults of many resources.
+ */
+export function resource(name: string, options?: ResourceOptions): Resource {
+  checkString('name', name, /^[\w.:@-]{1,200}$/);
+  const open = registry.get(name);
+  if (open && !open.closed) return open;
+  const created = new Resource(name, resolveOptions(options));
+  registry.set(name, created);
+  return created;
+}

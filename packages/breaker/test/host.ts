@@ -1,0 +1,104 @@
+// A host of real worker processes sharing one resource, and a counter that measures them.
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type NodeChild, spawnWorkers, stopAll } from '@bulwark/test-rig';
+import type { ResourceOptions } from '../dist/index.js';
+import { C, createCounter, destroySysv } from './fixtures/counter.mjs';
+
+export { C, destroySysv };
+export const workerScript = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url));
+export const uid = process.getuid!();
+
+let serial = 0;
+/** A resource name no other test or run uses. */
+export const uniqueName = (what: string): string => `t-${what}-${process.pid}-${Date.now() % 1e7}-${serial++}`;
+
+export interface WorkerConfig {
+  readonly options: ResourceOptions;
+  readonly loops?: number;
+  readonly holdMs?: number;
+  readonly pauseMs?: number;
+  readonly failing?: boolean;
+}
+
+export interface Info {
+  readonly pid: number;
+  readonly tickets: number;
+  readonly held: number;
+  readonly id: number;
+  readonly key: number | string;
+  readonly state: string;
+}
+
+export class Host {
+  readonly name: string;
+  readonly counterName: string;
+  readonly counter: Int32Array;
+  readonly workers: NodeChild[] = [];
+
+  constructor(
+    what: string,
+    readonly config: WorkerConfig,
+  ) {
+    this.name = uniqueName(what);
+    this.counterName = `/bulwark-test-counter.${this.name}`;
+    this.counter = createCounter(this.counterName);
+  }
+
+  /** Starts `count` more workers and waits until each has opened the resource. */
+  async spawn(count: number, env: NodeJS.ProcessEnv = {}): Promise<NodeChild[]> {
+    const config = JSON.stringify({ ...this.config, name: this.name, counter: this.counterName });
+    const started = spawnWorkers(count, workerScript, { env: { ...env, BREAKER_WORKER: config } });
+    this.workers.push(...started);
+    await Promise.all(started.map((w) => w.message((m: { ready?: Info }) => m.ready !== undefined)));
+    return started;
+  }
+
+  /** Sends `cmd` and resolves with the next reply that has `key`. */
+  async ask<T>(worker: NodeChild, cmd: object, key: string, timeoutMs = 20_000): Promise<T> {
+    const before = worker.messages.length;
+    worker.send(cmd);
+    const reply = await worker.message((m: Record<string, unknown>) => worker.messages.indexOf(m) >= before && key in m, timeoutMs);
+    return (reply as Record<string, T>)[key]!;
+  }
+
+  info(worker: NodeChild): Promise<Info> {
+    return this.ask<Info>(worker, { cmd: 'info' }, 'info');
+  }
+
+  start(workers = this.workers): Promise<unknown[]> {
+    return Promise.all(workers.map((w) => this.ask(w, { cmd: 'start' }, 'started')));
+  }
+
+  stop(workers = this.workers.filter((w) => w.running)): Promise<unknown[]> {
+    return Promise.all(workers.map((w) => this.ask(w, { cmd: 'stop' }, 'stopped')));
+  }
+
+  /** Forgets the most holders seen so far: the next measure starts from the holders now. */
+  resetMax(): void {
+    Atomics.store(this.counter, C.max, Atomics.load(this.counter, C.now));
+  }
+
+  max(): number {
+    return Atomics.load(this.counter, C.max);
+  }
+
+  /** Events of `name` a worker reported. */
+  events<T = Record<string, unknown>>(worker: NodeChild, name: string): T[] {
+    return worker.messages.filter((m) => (m as { event?: string }).event === name) as T[];
+  }
+
+  errors(): string[] {
+    return this.workers.flatMap((w) => w.messages.filter((m) => (m as { error?: string }).error).map((m) => (m as { error: string }).error));
+  }
+
+  async close(): Promise<void> {
+    await stopAll(this.workers);
+    const keys = new Set(this.workers.flatMap((w) => w.messages.map((m) => (m as { ready?: Info }).ready?.key ?? (m as { info?: Info }).info?.key)));
+    for (const key of keys) if (key !== undefined) destroySysv(key);
+    rmSync(`/dev/shm${this.counterName}`, { force: true });
+    rmSync(`/dev/shm/bulwark.${uid}.${this.name}`, { force: true });
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
