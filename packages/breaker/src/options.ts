@@ -54,3 +54,8 @@ function checkQuota(quota: unknown): number {
   if (q === 0) throw new InvalidOptionError('quota', quota, 'a number above 0 and at most 1');
   return q;
 }
+
+/** Throws, naming the option and value, when `options` would not make a resource: for callers that open resources later. */
+export function checkResourceOptions(options: ResourceOptions): void {
+  resolveOptions(options);
+}

@@ -27,7 +27,7 @@ export function enable(flags: BulwarkOptions = {}): Enabled {
   const wanted = checkFlags(flags);
   const started: Record<string, Guard> = {};
   try {
-    for (const [name, options] of wanted) started[name] = plugins[name]!.enable(options);
+    for (const [name, options] of wanted) started[name] = plugins[name]!.enable(options, flags);
   } catch (error) {
     void closeAll(started);
     throw error;

@@ -1,6 +1,7 @@
+import { breaker } from './breaker.js';
 import { hup } from './hup.js';
 import { mysql } from './mysql.js';
 import type { GuardPlugin } from './plugin.js';
 
-/** Every guard `enable()` knows, by flag. A guard plugs in by adding its line here. */
-export const guards = { mysql, hup } satisfies Record<string, GuardPlugin<never>>;
+/** Every guard `enable()` knows, by flag, in the order it starts them. A guard plugs in by adding its line here. */
+export const guards = { mysql, breaker, hup } satisfies Record<string, GuardPlugin<never>>;

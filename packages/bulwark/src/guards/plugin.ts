@@ -4,8 +4,12 @@ import type { Guard } from '@bulwark/core';
 export interface GuardPlugin<Options extends object = object> {
   /** The flag: `enable({ [name]: ... })` and the environment variable `BULWARK_<NAME>`. */
   readonly name: string;
-  /** Starts the guard. `true` means its defaults. Throws on bad options, naming them. */
-  enable(options: true | Options): Guard;
+  /**
+   * Starts the guard. `true` means its defaults; `flags` are all the flags `enable()` was given,
+   * for guards that work together (breaker guards the pools that the mysql flag patches).
+   * Throws on bad options, naming them.
+   */
+  enable(options: true | Options, flags: Readonly<Record<string, unknown>>): Guard;
 }
 
 /** Names the plugin's options type so that `enable()`'s flags are typed per guard. */
