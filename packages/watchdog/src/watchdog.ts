@@ -42,10 +42,11 @@ export class Watchdog extends GuardEmitter<WatchdogEvents> implements Guard {
       stdout: false,
       stderr: false,
     });
-    this.#worker.unref();
     this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
     this.#cleanup.listen(this.#worker, 'message', (message: FromWorker) => this.#onMessage(message, options));
     this.#cleanup.listen(this.#worker, 'error', noop);
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    this.#worker.unref();
     const server = options.probe?.server;
     if (server) this.#followServer(server, options.probe!.path);
   }

@@ -47,6 +47,13 @@ describe('watchdog lifecycle', () => {
     expect(child.stderr).not.toContain('Waiting for the debugger');
   });
 
+  it('does not keep the process alive: an app with only a running watchdog exits on its own', async () => {
+    const child = spawnNode(join(import.meta.dirname, 'fixtures/idle.mjs'));
+    children.push(child);
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(child.stdout).toContain('last timer');
+  });
+
   it('never opens an inspector port, even while capturing a stack', async () => {
     const { child } = startApp('busy', { BLOCK_MS: '1500' });
     children.push(child);

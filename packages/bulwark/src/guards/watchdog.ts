@@ -1,0 +1,56 @@
+import diagnostics_channel from 'node:diagnostics_channel';
+import { Server as HttpServer } from 'node:http';
+import type { Server } from 'node:net';
+import { isMainThread } from 'node:worker_threads';
+import type { Guard } from '@bulwark/core';
+import { type StallEvent, type Watchdog, type WatchdogOptions, startWatchdog } from '@bulwark/watchdog';
+import type { GuardPlugin } from './plugin.js';
+
+// Published by net.Server#listen once the server accepts connections (Node >= 20.17).
+const listened = 'tracing:net.server.listen:asyncEnd';
+
+/**
+ * `watchdog: true | options`. Without `probe`, it watches the heartbeat at once and probes the
+ * first HTTP(S) server the app starts listening, found through diagnostics_channel.
+ */
+export const watchdog: GuardPlugin<WatchdogOptions> = {
+  name: 'watchdog',
+  enable(options) {
+    // A worker thread has no main thread of its own to watch; the main thread's watchdog covers it.
+    if (!isMainThread) return { close() {} };
+    const o = options === true ? {} : options;
+    return o.probe ? warnOnStall(startWatchdog(o)) : new FirstServerWatchdog(o);
+  },
+};
+
+/** Starts without a probe, then restarts once with `probe: { server }` for the first HTTP server. */
+class FirstServerWatchdog implements Guard {
+  #current: Watchdog;
+  #closing: Promise<void> | undefined;
+  readonly #onListen = ({ server }: { server: Server }) => {
+    if (!(server instanceof HttpServer) || this.#closing) return;
+    diagnostics_channel.unsubscribe(listened, this.#onListen as never);
+    const previous = this.#current;
+    this.#current = warnOnStall(startWatchdog({ ...this.options, probe: { server } }));
+    void previous.close();
+  };
+
+  constructor(readonly options: WatchdogOptions) {
+    this.#current = warnOnStall(startWatchdog(options));
+    diagnostics_channel.subscribe(listened, this.#onListen as never);
+  }
+
+  close(): Promise<void> {
+    diagnostics_channel.unsubscribe(listened, this.#onListen as never);
+    return (this.#closing ??= this.#current.close());
+  }
+}
+
+// Nobody listens to the events of a guard switched on by an environment variable: say it on stderr.
+function warnOnStall(guard: Watchdog): Watchdog {
+  guard.on('stall', (event: StallEvent) => {
+    const where = event.stack[0] ? ` in ${event.stack[0]}` : event.kernel?.syscallName ? ` in syscall ${event.kernel.syscallName}` : '';
+    process.emitWarning(`event loop ${event.kind}${where} for ${event.durationMs} ms; report: ${event.reportPath ?? 'not written'}`, 'BulwarkWatchdogWarning');
+  });
+  return guard;
+}
