@@ -7,64 +7,50 @@ interface CallFrame {
 }
 
 /**
- * Takes the main thread's JS stack from the watchdog thread: an inspector session connected to the
- * main thread (no port), the Debugger domain enabled only for the capture since it slows the main
- * thread several times. Only function names and locations are kept, never values.
+ * Takes the main thread's JS stack from the watchdog thread through an inspector session connected
+ * to the main thread (no port). The session lives only for one capture: the Debugger domain slows
+ * the main thread several times, and a session still connected when the process exits makes Node
+ * print "Waiting for the debugger to disconnect...". Only function names and locations are kept.
  */
-export class StackCapture {
-  readonly #session = new Session();
-  readonly #urls = new Map<string, string>();
-  #waiting: ((stack: string[]) => void) | undefined;
-
-  constructor() {
-    this.#session.connectToMainThread();
-    this.#session.on('Debugger.scriptParsed', ({ params }) => this.#urls.set(params.scriptId, params.url));
-    // A pause always ends in resume and disable, even one that lands after the capture gave up.
-    this.#session.on('Debugger.paused', ({ params }) => {
-      const stack = (params.callFrames as CallFrame[]).map((frame) => this.#describe(frame));
-      this.#post('Debugger.resume');
-      this.#post('Debugger.disable');
-      this.#urls.clear();
-      this.#waiting?.(stack);
-      this.#waiting = undefined;
+export function captureStack(timeoutMs: number): Promise<string[] | undefined> {
+  const session = connect();
+  if (!session) return Promise.resolve(undefined);
+  const urls = new Map<string, string>();
+  session.on('Debugger.scriptParsed', ({ params }) => urls.set(params.scriptId, params.url));
+  return new Promise((resolve) => {
+    const finish = (stack: string[] | undefined) => {
+      clearTimeout(timer);
+      // Disconnecting ends the Debugger domain too, so a pause still queued never lands.
+      session.disconnect();
+      resolve(stack);
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    session.on('Debugger.paused', ({ params }) => {
+      const stack = (params.callFrames as CallFrame[]).map((frame) => describe(frame, urls));
+      session.post('Debugger.resume', () => finish(stack));
     });
-  }
+    session.post('Debugger.enable', () => {});
+    session.post('Debugger.pause', () => {});
+  });
+}
 
-  /** Resolves with the stack, innermost first, or undefined when the main thread did not pause in time. */
-  capture(timeoutMs: number): Promise<string[] | undefined> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiting = undefined;
-        resolve(undefined);
-      }, timeoutMs);
-      this.#waiting = (stack) => {
-        clearTimeout(timer);
-        resolve(stack);
-      };
-      this.#post('Debugger.enable');
-      this.#post('Debugger.pause');
-    });
-  }
+/** Runs `expression` on the main thread as soon as it runs JS, even inside a busy loop. */
+export function evaluateOnMainThread(expression: string): void {
+  connect()?.post('Runtime.evaluate', { expression }, () => {});
+}
 
-  /** Runs `expression` on the main thread as soon as it runs JS, even inside a busy loop. */
-  evaluate(expression: string): void {
-    this.#post('Runtime.evaluate', { expression });
+function connect(): Session | undefined {
+  try {
+    const session = new Session();
+    session.connectToMainThread();
+    return session;
+  } catch {
+    // Node built without the inspector: no stack, the kernel's view still goes in the report.
+    return undefined;
   }
+}
 
-  disconnect(): void {
-    this.#session.disconnect();
-  }
-
-  #post(method: string, params: object = {}): void {
-    try {
-      this.#session.post(method, params, () => {});
-    } catch {
-      // disconnected: nothing left to ask
-    }
-  }
-
-  #describe({ functionName, url, location }: CallFrame): string {
-    const file = url || this.#urls.get(location.scriptId) || '<unknown>';
-    return `${functionName || '<anonymous>'} (${file}:${location.lineNumber + 1}:${(location.columnNumber ?? 0) + 1})`;
-  }
+function describe({ functionName, url, location }: CallFrame, urls: Map<string, string>): string {
+  const file = url || urls.get(location.scriptId) || '<unknown>';
+  return `${functionName || '<anonymous>'} (${file}:${location.lineNumber + 1}:${(location.columnNumber ?? 0) + 1})`;
 }

@@ -76,6 +76,7 @@ export interface RecoverEvent {
 
 export type FromWorker =
   | { readonly type: 'stall'; readonly event: StallEvent }
-  | { readonly type: 'recover'; readonly event: RecoverEvent };
+  | { readonly type: 'recover'; readonly event: RecoverEvent }
+  | { readonly type: 'exit'; readonly code: number };
 
 export type ToWorker = { readonly type: 'target'; readonly target: ProbeTarget } | { readonly type: 'close' };

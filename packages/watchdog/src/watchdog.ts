@@ -65,6 +65,7 @@ export class Watchdog extends GuardEmitter<WatchdogEvents> implements Guard {
   }
 
   #onMessage(message: FromWorker, options: ResolvedOptions): void {
+    if (message.type === 'exit') process.exit(message.code);
     if (message.type === 'recover') return this.report('recover', message.event);
     this.report('stall', message.event);
     if (typeof options.onStall === 'function') options.onStall(message.event);

@@ -1,7 +1,7 @@
 // The watchdog thread: watches the main thread's heartbeat and probes its server from outside its
 // event loop, so it sees a stall while it lasts, not after it ends.
 import { parentPort, workerData } from 'node:worker_threads';
-import { StackCapture } from './capture.js';
+import { captureStack } from './capture.js';
 import { endProcess } from './exit.js';
 import { heartbeatAge } from './heartbeat.js';
 import { readKernelState } from './kernel.js';
@@ -11,7 +11,6 @@ import { ReportWriter } from './report.js';
 import { reportBody } from './report-body.js';
 
 const config = workerData as WorkerConfig;
-const capture = new StackCapture();
 const reports = new ReportWriter(config.reportDir, config.reportsPerHour);
 let target: ProbeTarget | undefined = config.probe?.target;
 let state: 'healthy' | 'blocked' | 'deaf' = 'healthy';
@@ -45,7 +44,7 @@ async function onBlocked(age: number): Promise<void> {
   state = 'blocked';
   since = Date.now() - age;
   handling = true;
-  const stack = await capture.capture(config.captureTimeoutMs);
+  const stack = await captureStack(config.captureTimeoutMs);
   // Read after the attempt: a thread that did not pause is still where the kernel shows it.
   const kernel = stack ? undefined : readKernelState();
   const how = stack ? 'inspector' : kernel?.syscall !== undefined ? 'syscall' : 'none';
@@ -94,7 +93,7 @@ function finish(event: StallEvent, probeLabel?: string): void {
   const reportPath = reports.write(event.kind, reportBody(event, { stallMs: config.stallMs, probe: probeLabel }));
   post({ type: 'stall', event: { ...event, reportPath } });
   handling = false;
-  if (event.action === 'exit') endProcess(capture, config.exit);
+  if (event.action === 'exit') endProcess(config.exit, event.kind === 'deaf', (code) => post({ type: 'exit', code }));
 }
 
 function recover(): void {
@@ -105,7 +104,6 @@ function recover(): void {
 
 function shutdown(): void {
   for (const timer of timers) clearInterval(timer);
-  capture.disconnect();
   reports.close();
   process.exit(0);
 }

@@ -38,6 +38,9 @@ describe('onStall actions', () => {
     children.push(child);
     expect(await child.exited).toEqual({ code: 70, signal: null });
     expect(reports(reportDir)[0]!.report).toMatchObject({ kind: 'deaf', action: 'exit', kick: { helped: false } });
+    // The loop still ran, so the main thread exited by itself: exit handlers ran, no debugger notice.
+    expect(lines(child).find((l) => l.type === 'exit')).toMatchObject({ code: 70 });
+    expect(child.stderr).not.toContain('Waiting for the debugger');
   });
 
   it('a function is called on the main thread with the stall once it runs again', async () => {

@@ -51,6 +51,11 @@ describe('a blocked event loop', () => {
     expect(file!.report.summary).toMatch(/blocked in syscall/);
     expect(file!.report.kernel?.syscall).toEqual(expect.any(Number));
     expect(file!.report.kernel?.state).toBe('S');
+    // The pause that could not land is dropped: once the syscall returns the loop runs on.
+    await waitFor(child, 'unstuck');
+    const ticks = lines(child).filter((l) => l.type === 'tick').length;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(lines(child).filter((l) => l.type === 'tick').length).toBeGreaterThan(ticks);
   });
 
   it('reports the recovery once the loop runs again', async () => {

@@ -54,6 +54,13 @@ describe('watchdog lifecycle', () => {
     expect(child.stdout).toContain('last timer');
   });
 
+  it('lets an app that calls process.exit() itself exit quietly, with no debugger notice', async () => {
+    const child = spawnNode(join(import.meta.dirname, 'fixtures/idle.mjs'), { env: { EXIT_ITSELF: '1' } });
+    children.push(child);
+    expect(await child.exited).toEqual({ code: 3, signal: null });
+    expect(child.stderr).toBe('');
+  });
+
   it('never opens an inspector port, even while capturing a stack', async () => {
     const { child } = startApp('busy', { BLOCK_MS: '1500' });
     children.push(child);
