@@ -1,5 +1,4 @@
 import http from 'node:http';
-import https from 'node:https';
 import type { ProbeTarget } from './protocol.js';
 
 export type ProbeResult = { readonly ok: true; readonly ms: number } | { readonly ok: false; readonly ms: number; readonly error: string };
@@ -8,7 +7,9 @@ export type ProbeResult = { readonly ok: true; readonly ms: number } | { readonl
  * Sends one request on a fresh connection and waits for response headers. A TCP connect alone
  * proves nothing (the kernel completes the handshake into the backlog), so only an answer counts.
  */
-export function probeOnce(target: ProbeTarget, timeoutMs: number): Promise<ProbeResult> {
+export async function probeOnce(target: ProbeTarget, timeoutMs: number): Promise<ProbeResult> {
+  // https pulls in TLS and crypto: loaded only for an https target, it keeps the thread small.
+  const client = target.protocol === 'https:' ? await import('node:https') : http;
   const started = Date.now();
   return new Promise((resolve) => {
     let settled = false;
@@ -20,7 +21,6 @@ export function probeOnce(target: ProbeTarget, timeoutMs: number): Promise<Probe
       const ms = Date.now() - started;
       resolve(error === undefined ? { ok: true, ms } : { ok: false, ms, error });
     };
-    const client = target.protocol === 'https:' ? https : http;
     const request = client.request({
       host: target.host,
       port: target.port,

@@ -50,6 +50,8 @@ export interface KernelState {
 /** Payload of the `stall` event. */
 export interface StallEvent {
   readonly kind: 'blocked' | 'deaf';
+  /** When the watchdog thread detected it (epoch ms). */
+  readonly detectedAt: number;
   /** How long the stall had lasted when it was detected. */
   readonly durationMs: number;
   /** The main thread's JS stack, innermost first (`fn (file:line:col)`); empty when not captured. */

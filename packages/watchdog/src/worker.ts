@@ -42,13 +42,14 @@ function checkHeartbeat(): void {
 
 async function onBlocked(age: number): Promise<void> {
   state = 'blocked';
-  since = Date.now() - age;
+  const detectedAt = Date.now();
+  since = detectedAt - age;
   handling = true;
   const stack = await captureStack(config.captureTimeoutMs);
   // Read after the attempt: a thread that did not pause is still where the kernel shows it.
   const kernel = stack ? undefined : readKernelState();
   const how = stack ? 'inspector' : kernel?.syscall !== undefined ? 'syscall' : 'none';
-  finish({ kind: 'blocked', durationMs: age, stack: stack ?? [], capture: how, kernel, action: config.action });
+  finish({ kind: 'blocked', detectedAt, durationMs: age, stack: stack ?? [], capture: how, kernel, action: config.action });
 }
 
 async function runProbe(timeoutMs: number): Promise<void> {
@@ -72,6 +73,7 @@ async function runProbe(timeoutMs: number): Promise<void> {
 
 async function onDeaf(probed: ProbeTarget): Promise<void> {
   state = 'deaf';
+  const detectedAt = Date.now();
   since = firstFailureAt;
   handling = true;
   let kick: StallEvent['kick'];
@@ -82,7 +84,7 @@ async function onDeaf(probed: ProbeTarget): Promise<void> {
     kick = { signal: config.kickSignal, helped: again.ok };
   }
   const event: StallEvent = {
-    kind: 'deaf', durationMs: Date.now() - firstFailureAt, stack: [], capture: 'none', kernel: readKernelState(),
+    kind: 'deaf', detectedAt, durationMs: detectedAt - firstFailureAt, stack: [], capture: 'none', kernel: readKernelState(),
     probeFailures: failures, probeError: lastError, kick, action: kick?.helped ? 'report' : config.action,
   };
   finish(event, probed.label);
