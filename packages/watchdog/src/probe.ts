@@ -26,6 +26,7 @@ export async function probeOnce(target: ProbeTarget, timeoutMs: number): Promise
       port: target.port,
       socketPath: target.socketPath,
       path: target.path,
+      auth: target.auth,
       method: 'GET',
       agent: false,
       // The probe checks liveness of the process's own server, not its certificate.

@@ -7,6 +7,8 @@ export interface ProbeTarget {
   readonly port?: number;
   readonly socketPath?: string;
   readonly path: string;
+  /** `user:password` from the URL, sent as Basic auth and never written to a report. */
+  readonly auth?: string;
   /** The target without credentials or query string, safe for a report. */
   readonly label: string;
 }

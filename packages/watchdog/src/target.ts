@@ -8,7 +8,8 @@ export function targetFromUrl(raw: string): ProbeTarget {
   const protocol = url.protocol === 'https:' ? 'https:' : 'http:';
   const port = url.port ? Number(url.port) : protocol === 'https:' ? 443 : 80;
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  return { protocol, host, port, path: `${url.pathname}${url.search}`, label: `${protocol}//${url.host}${url.pathname}` };
+  const auth = url.username ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined;
+  return { protocol, host, port, auth, path: `${url.pathname}${url.search}`, label: `${protocol}//${url.host}${url.pathname}` };
 }
 
 export function targetFromSocket(socketPath: string, path: string): ProbeTarget {
