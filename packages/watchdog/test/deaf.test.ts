@@ -48,6 +48,17 @@ describe('a deaf server', () => {
     expect(child.running).toBe(true);
   });
 
+  it('counts as recovered, without exiting, when the kick brings the answers back', async () => {
+    const { child, reportDir } = startApp('wakeable', { ON_STALL: 'exit' });
+    children.push(child);
+    const stall = await waitFor(child, 'stall');
+    expect(stall.event).toMatchObject({ kind: 'deaf', kick: { signal: 'SIGURG', helped: true }, action: 'report' });
+    expect(await waitFor(child, 'recover')).toMatchObject({ event: { kind: 'deaf' } });
+    expect(reports(reportDir)[0]!.report.summary).toContain('kick with SIGURG helped');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(child.running).toBe(true);
+  });
+
   it('is found when the process ran out of file descriptors and stopped accepting while its timers run', async () => {
     const { child, reportDir } = startApp('nofile', {}, { nofile: 64 });
     children.push(child);
