@@ -44,7 +44,8 @@ export class Watchdog extends GuardEmitter<WatchdogEvents> implements Guard {
     });
     this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
     this.#cleanup.listen(this.#worker, 'message', (message: FromWorker) => this.#onMessage(message, options));
-    this.#cleanup.listen(this.#worker, 'error', noop);
+    // A guard must not crash the app it guards: a failing watchdog thread is a warning.
+    this.#cleanup.listen(this.#worker, 'error', (error: Error) => process.emitWarning(`watchdog thread failed: ${error.message}`, 'BulwarkWatchdogWarning'));
     // After the listeners: adding a 'message' listener refs the worker's port again.
     this.#worker.unref();
     const server = options.probe?.server;
@@ -62,6 +63,10 @@ export class Watchdog extends GuardEmitter<WatchdogEvents> implements Guard {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  [Symbol.dispose](): void {
+    void this.close();
   }
 
   #onMessage(message: FromWorker, options: ResolvedOptions): void {
