@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,17 @@ describe('the watchdog flag', () => {
     children.push(child);
     expect(await child.exited).toEqual({ code: 70, signal: null });
     expect(readdirSync(options.reportDir)).toHaveLength(1);
+  });
+
+  it('probes the first server on the path given in BULWARK_WATCHDOG, and rejects a bad one before the app runs', async () => {
+    expect(() => enable({ watchdog: { probe: { path: 'healthz' } } })).toThrow(/probe.path must be a string matching/);
+    const dir = mkdtempSync(join(tmpdir(), 'bulwark-watchdog-'));
+    const options = { stallMs: 500, reportDir: dir, probe: { path: '/healthz', failures: 2 } };
+    const child = spawnNode(fixture('server.mjs'), { cwd, execArgv: ['--import', 'bulwark/register'], env: { BULWARK_WATCHDOG: JSON.stringify(options) } });
+    children.push(child);
+    await expect.poll(() => readdirSync(dir).length, { timeout: 20_000, interval: 200 }).toBe(1);
+    const report = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8'));
+    expect(report).toMatchObject({ kind: 'deaf', probe: { failures: 2, target: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/healthz$/) } });
   });
 
   it('-r bulwark/register watches a CommonJS app and names the function that blocked it', async () => {

@@ -58,6 +58,11 @@ const probeKeys = ['url', 'socketPath', 'server', 'path', 'timeoutMs', 'interval
 
 export type ResolvedOptions = ReturnType<typeof resolveOptions>;
 
+/** Throws what `startWatchdog(options)` would throw for bad options, without starting anything. */
+export function checkWatchdogOptions(options?: WatchdogOptions): void {
+  resolveOptions(options);
+}
+
 /** Defaults every option once and throws naming the first bad one. */
 export function resolveOptions(input?: WatchdogOptions) {
   const o = checkOptions('watchdog options', input, known);

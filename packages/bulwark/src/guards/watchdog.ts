@@ -3,14 +3,15 @@ import { Server as HttpServer } from 'node:http';
 import type { Server } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import type { Guard } from '@bulwark/core';
-import { type StallEvent, type Watchdog, type WatchdogOptions, startWatchdog } from '@bulwark/watchdog';
+import { type StallEvent, type Watchdog, type WatchdogOptions, checkWatchdogOptions, startWatchdog } from '@bulwark/watchdog';
 import type { GuardPlugin } from './plugin.js';
 
-// Published by net.Server#listen once the server accepts connections (Node >= 20.17).
-const listened = 'tracing:net.server.listen:asyncEnd';
+// Published by net.Server#listen once the server accepts connections (Node 22.3; on 20.20 here).
+// The first request's channel (every Node 20) is the fallback for a Node without it.
+const channels = ['tracing:net.server.listen:asyncEnd', 'http.server.request.start'];
 
 /**
- * `watchdog: true | options`. Without `probe`, it watches the heartbeat at once and probes the
+ * `watchdog: true | options`. Without a probe target (`probe` absent, or only its path and timing), it watches the heartbeat at once and probes the
  * first HTTP(S) server the app starts listening, found through diagnostics_channel.
  */
 export const watchdog: GuardPlugin<WatchdogOptions> = {
@@ -19,7 +20,8 @@ export const watchdog: GuardPlugin<WatchdogOptions> = {
     // A worker thread has no main thread of its own to watch; the main thread's watchdog covers it.
     if (!isMainThread) return { close() {} };
     const o = options === true ? {} : options;
-    return o.probe ? warnOnStall(startWatchdog(o)) : new FirstServerWatchdog(o);
+    const target = o.probe && (o.probe.url ?? o.probe.socketPath ?? o.probe.server);
+    return target ? warnOnStall(startWatchdog(o)) : new FirstServerWatchdog(o);
   },
 };
 
@@ -29,19 +31,25 @@ class FirstServerWatchdog implements Guard {
   #closing: Promise<void> | undefined;
   readonly #onListen = ({ server }: { server: Server }) => {
     if (!(server instanceof HttpServer) || this.#closing) return;
-    diagnostics_channel.unsubscribe(listened, this.#onListen as never);
+    this.#unsubscribe();
     const previous = this.#current;
-    this.#current = warnOnStall(startWatchdog({ ...this.options, probe: { server } }));
+    this.#current = warnOnStall(startWatchdog({ ...this.options, probe: { ...this.options.probe, server } }));
     void previous.close();
   };
 
   constructor(readonly options: WatchdogOptions) {
-    this.#current = warnOnStall(startWatchdog(options));
-    diagnostics_channel.subscribe(listened, this.#onListen as never);
+    // Bad probe path or timing fails now, not when the first server listens.
+    checkWatchdogOptions({ ...options, probe: options.probe && { ...options.probe, url: 'http://127.0.0.1/' } });
+    this.#current = warnOnStall(startWatchdog({ ...options, probe: undefined }));
+    for (const name of channels) diagnostics_channel.subscribe(name, this.#onListen as never);
+  }
+
+  #unsubscribe(): void {
+    for (const name of channels) diagnostics_channel.unsubscribe(name, this.#onListen as never);
   }
 
   close(): Promise<void> {
-    diagnostics_channel.unsubscribe(listened, this.#onListen as never);
+    this.#unsubscribe();
     return (this.#closing ??= this.#current.close());
   }
 }
