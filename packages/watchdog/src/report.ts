@@ -41,6 +41,16 @@ export class ReportWriter {
     }
   }
 
+  /** Runs `task` with the spare descriptor free, for reads that must work when none are left. */
+  withSpare<T>(task: () => T): T {
+    if (this.#spare !== undefined) closeSync(this.#spare);
+    try {
+      return task();
+    } finally {
+      this.#spare = openSpare();
+    }
+  }
+
   close(): void {
     if (this.#spare !== undefined) closeSync(this.#spare);
     this.#spare = undefined;

@@ -47,7 +47,7 @@ async function onBlocked(age: number): Promise<void> {
   handling = true;
   const stack = await captureStack(config.captureTimeoutMs);
   // Read after the attempt: a thread that did not pause is still where the kernel shows it.
-  const kernel = stack ? undefined : readKernelState();
+  const kernel = stack ? undefined : reports.withSpare(() => readKernelState());
   const how = stack ? 'inspector' : kernel?.syscall !== undefined ? 'syscall' : 'none';
   finish({ kind: 'blocked', detectedAt, durationMs: age, stack: stack ?? [], capture: how, kernel, action: config.action });
 }
@@ -84,7 +84,7 @@ async function onDeaf(probed: ProbeTarget): Promise<void> {
     kick = { signal: config.kickSignal, helped: again.ok };
   }
   const event: StallEvent = {
-    kind: 'deaf', detectedAt, durationMs: detectedAt - firstFailureAt, stack: [], capture: 'none', kernel: readKernelState(),
+    kind: 'deaf', detectedAt, durationMs: detectedAt - firstFailureAt, stack: [], capture: 'none', kernel: reports.withSpare(() => readKernelState()),
     probeFailures: failures, probeError: lastError, kick, action: kick?.helped ? 'report' : config.action,
   };
   finish(event, probed.label);
