@@ -1,0 +1,66 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type NodeChild, spawnNode, stopAll } from '@bulwark/test-rig';
+import { enable } from '../dist/index.js';
+
+const fixture = (name: string) => join(import.meta.dirname, 'fixtures', name);
+// Run from the package folder, where `bulwark/register` resolves to this package itself.
+const cwd = join(import.meta.dirname, '..');
+const children: NodeChild[] = [];
+afterEach(async () => {
+  await stopAll(children.splice(0));
+});
+
+describe('the watchdog flag', () => {
+  it('enable({ watchdog }) starts a watchdog that probes the given server and closes with the rest', async () => {
+    const server = http.createServer((req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const guards = enable({ watchdog: { stallMs: 200, probe: { server, intervalMs: 50 } } });
+    expect(guards.guards.watchdog).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await guards.close();
+    expect(process.listenerCount('SIGURG')).toBe(0);
+    server.close();
+  });
+
+  it('BULWARK_WATCHDOG=1 with --import finds the first HTTP server the app starts and reports it deaf', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bulwark-watchdog-'));
+    const child = spawnNode(fixture('server.mjs'), { cwd, execArgv: ['--import', 'bulwark/register'], env: { BULWARK_WATCHDOG: '1', TMPDIR: dir } });
+    children.push(child);
+    await child.line(/^listening/);
+    await expect.poll(() => child.stderr, { timeout: 20_000, interval: 200 }).toMatch(/BulwarkWatchdogWarning: event loop deaf/);
+    expect(readdirSync(dir).filter((f) => f.endsWith('-deaf.json'))).toHaveLength(1);
+    expect(child.running).toBe(true);
+  });
+
+  it('BULWARK_WATCHDOG as JSON options can end a deaf app with exit code 70', async () => {
+    const options = { stallMs: 500, onStall: 'exit', reportDir: mkdtempSync(join(tmpdir(), 'bulwark-watchdog-')) };
+    const child = spawnNode(fixture('server.mjs'), { cwd, execArgv: ['--import', 'bulwark/register'], env: { BULWARK_WATCHDOG: JSON.stringify(options) } });
+    children.push(child);
+    expect(await child.exited).toEqual({ code: 70, signal: null });
+    expect(readdirSync(options.reportDir)).toHaveLength(1);
+  });
+
+  it('probes the first server on the path given in BULWARK_WATCHDOG, and rejects a bad one before the app runs', async () => {
+    expect(() => enable({ watchdog: { probe: { path: 'healthz' } } })).toThrow(/probe.path must be a string matching/);
+    const dir = mkdtempSync(join(tmpdir(), 'bulwark-watchdog-'));
+    const options = { stallMs: 500, reportDir: dir, probe: { path: '/healthz', failures: 2 } };
+    const child = spawnNode(fixture('server.mjs'), { cwd, execArgv: ['--import', 'bulwark/register'], env: { BULWARK_WATCHDOG: JSON.stringify(options) } });
+    children.push(child);
+    await expect.poll(() => readdirSync(dir).length, { timeout: 20_000, interval: 200 }).toBe(1);
+    const report = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8'));
+    expect(report).toMatchObject({ kind: 'deaf', probe: { failures: 2, target: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/healthz$/) } });
+  });
+
+  it('-r bulwark/register watches a CommonJS app and names the function that blocked it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bulwark-watchdog-'));
+    const child = spawnNode(fixture('busy.cjs'), { cwd, execArgv: ['-r', 'bulwark/register'], env: { BULWARK_WATCHDOG: JSON.stringify({ stallMs: 500, reportDir: dir }) } });
+    children.push(child);
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(child.stderr).toMatch(/event loop blocked in rebuildIndexSynchronously/);
+    expect(readdirSync(dir)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,24 @@
+/** The main thread's heartbeat: a timestamp in shared memory, written from an unref'd timer. */
+export class Heartbeat {
+  readonly buffer = new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT);
+  readonly #time = new BigInt64Array(this.buffer);
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(intervalMs: number) {
+    this.beat();
+    this.#timer = setInterval(() => this.beat(), intervalMs).unref();
+  }
+
+  beat(): void {
+    Atomics.store(this.#time, 0, BigInt(Date.now()));
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+/** Reads the heartbeat's age from any thread. */
+export function heartbeatAge(buffer: SharedArrayBuffer, now = Date.now()): number {
+  return now - Number(Atomics.load(new BigInt64Array(buffer), 0));
+}

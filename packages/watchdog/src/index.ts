@@ -1,0 +1,3 @@
+export { startWatchdog, Watchdog, NotMainThreadError, kickSignal, type WatchdogEvents } from './watchdog.js';
+export { checkWatchdogOptions, type WatchdogOptions, type ProbeOptions, type ExitOptions, type StallAction } from './options.js';
+export type { StallEvent, RecoverEvent, KernelState } from './protocol.js';

@@ -1,0 +1,91 @@
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '@bulwark/core';
+import { type NodeChild, spawnNode, stopAll } from '@bulwark/test-rig';
+import { startWatchdog } from '../dist/index.js';
+import { startApp, waitFor } from './helpers.js';
+
+const children: NodeChild[] = [];
+afterEach(async () => {
+  await stopAll(children.splice(0));
+});
+
+/** Inodes of the listening TCP sockets (state 0A) this host has. */
+function listeningInodes(): Set<string> {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6'])
+    for (const row of readFileSync(table, 'utf8').trim().split('\n').slice(1)) {
+      const cols = row.trim().split(/\s+/);
+      if (cols[3] === '0A') inodes.add(cols[9]!);
+    }
+  return inodes;
+}
+
+/** Listening TCP sockets held by process `pid`. */
+function listeningSocketsOf(pid: number): number {
+  const listening = listeningInodes();
+  const fdDir = `/proc/${pid}/fd`;
+  return readdirSync(fdDir)
+    .map((fd) => readlinkSync(join(fdDir, fd)).match(/^socket:\[(\d+)\]$/)?.[1])
+    .filter((inode) => inode !== undefined && listening.has(inode)).length;
+}
+
+describe('watchdog lifecycle', () => {
+  it('close() stops the thread, removes its listeners and handles, and the process exits normally', async () => {
+    const child = spawnNode(join(import.meta.dirname, 'fixtures/close.mjs'));
+    children.push(child);
+    const exit = await child.exited;
+    const [counts, exited] = child.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(counts.during.sigurg).toBe(1);
+    expect(counts.after.sigurg).toBe(counts.before.sigurg);
+    expect(counts.after.listening).toBe(counts.before.listening);
+    const settled = (r: string[]) => r.filter((name) => name !== 'CloseReq');
+    expect(settled(counts.after.resources)).toEqual(settled(counts.before.resources));
+    expect(exited).toEqual({ exit: 0 });
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(child.stderr).not.toContain('Waiting for the debugger');
+  });
+
+  it('does not keep the process alive: an app with only a running watchdog exits on its own', async () => {
+    const child = spawnNode(join(import.meta.dirname, 'fixtures/idle.mjs'));
+    children.push(child);
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(child.stdout).toContain('last timer');
+  });
+
+  it('lets an app that calls process.exit() itself exit quietly, with no debugger notice', async () => {
+    const child = spawnNode(join(import.meta.dirname, 'fixtures/idle.mjs'), { env: { EXIT_ITSELF: '1' } });
+    children.push(child);
+    expect(await child.exited).toEqual({ code: 3, signal: null });
+    expect(child.stderr).toBe('');
+  });
+
+  it('never opens an inspector port, even while capturing a stack', async () => {
+    const { child } = startApp('busy', { BLOCK_MS: '1500' });
+    children.push(child);
+    const stall = await waitFor(child, 'stall');
+    expect(stall.inspectorUrl).toBeNull();
+    // The only listening socket the process holds is the app's own server.
+    expect(listeningSocketsOf(child.pid)).toBe(1);
+  });
+
+  it('rejects bad options at construction, naming the option and the value', () => {
+    expect(() => startWatchdog({ stallMs: -5 })).toThrow(InvalidOptionError);
+    expect(() => startWatchdog({ stallMs: -5 })).toThrow(/stallMs must be .* got -5/);
+    expect(() => startWatchdog({ onStall: 'explode' as never })).toThrow(/onStall must be one of "report", "exit"/);
+    expect(() => startWatchdog({ probe: { url: 'http://x', socketPath: '/s' } })).toThrow(/probe must be exactly one of url, socketPath or server/);
+    expect(() => startWatchdog({ probe: { url: 'ftp://x' } })).toThrow(/probe.url must be a string matching/);
+    expect(() => startWatchdog({ exit: { code: 1, signal: 'SIGTERM' } })).toThrow(/exit must be a code or a signal/);
+    expect(() => startWatchdog({ stalMs: 10 } as never)).toThrow(/watchdog options.stalMs/);
+  });
+
+  it('stays quiet while the loop is healthy', async () => {
+    const watchdog = startWatchdog({ stallMs: 100 });
+    const stalls: unknown[] = [];
+    watchdog.on('stall', (e) => stalls.push(e));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await watchdog.close();
+    expect(stalls).toEqual([]);
+  });
+});
