@@ -87,7 +87,18 @@ export async function attempt<T>(channel: Channel, policy: Policy, run: (c: Core
       throw failure;
     }
   };
-  return policy.resource ? policy.resource.run(once) : once();
+  if (!policy.resource) return once();
+  // The resource (its circuit's errorFilter, its events) sees mysql2's own error, not our wrapper.
+  let failed: AttemptError | undefined;
+  const unwrapped = () =>
+    once().catch((failure: unknown) => {
+      if (!(failure instanceof AttemptError)) throw failure;
+      failed = failure;
+      throw failure.error;
+    });
+  return policy.resource.run(unwrapped).catch((error: unknown) => {
+    throw failed !== undefined && failed.error === error ? failed : error;
+  });
 }
 
 /** Decides whether a failed attempt may be sent again; returns the reason not to, if any. */
