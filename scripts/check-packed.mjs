@@ -23,6 +23,7 @@ run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: ap
 checkInstalledFromTarballs(packed);
 
 const checks = [
+  ['load', ['load-all.mjs', ...packed.map((p) => p.name)], {}],
   ['import', ['enable.mjs'], {}],
   ['require', ['enable.cjs'], {}],
   ['--import bulwark/register', ['--import', 'bulwark/register', 'register.mjs'], { BULWARK_HUP: '1' }],
@@ -59,17 +60,16 @@ function requiredPeers(pkg) {
   return Object.entries(pkg.peerDependencies ?? {}).filter(([name]) => !optional[name]?.optional);
 }
 
-/** bulwark from its tarball; every other package pinned to its tarball through `overrides`. */
+/** Every package from its tarball, and pinned there through `overrides` wherever it is a dependency. */
 function writeScratchProject(packed) {
   mkdirSync(app);
   const file = (p) => `file:${p.tarball}`;
   const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const dependencies = Object.fromEntries([
-    ...packed.flatMap((p) => p.peers),
-    ['bulwark', file(packed.find((p) => p.name === 'bulwark'))],
-  ]);
+  // Every package direct too, so a package bulwark does not depend on yet still installs and loads.
+  const dependencies = Object.fromEntries([...packed.flatMap((p) => p.peers), ...packed.map((p) => [p.name, file(p)])]);
   const devDependencies = { '@types/node': rootPkg.devDependencies['@types/node'] };
-  const overrides = Object.fromEntries(packed.filter((p) => p.name !== 'bulwark').map((p) => [p.name, file(p)]));
+  // npm accepts an override of a direct dependency only as `$name`, which points at the tarball above.
+  const overrides = Object.fromEntries(packed.map((p) => [p.name, `$${p.name}`]));
   const pkg = { name: 'bulwark-packed-check', private: true, dependencies, devDependencies, overrides };
   writeFileSync(join(app, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
   for (const name of readdirSync(join(root, 'scripts/packed'))) copyFileSync(join(root, 'scripts/packed', name), join(app, name));
