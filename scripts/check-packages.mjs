@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Lints what each published package would ship: publint (package.json against the files) and
-// @arethetypeswrong/cli (types resolve for import and require).
+// @arethetypeswrong/cli (types resolve for import and require); then check-packed.mjs installs the
+// tarballs with npm in a scratch project and uses them there.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { log, root, run } from './lib.mjs';
@@ -14,3 +15,6 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
   run(bin('publint'), ['run', dir, '--strict', '--level', 'warning']);
   run(bin('attw'), ['--pack', dir, '--format', 'table-flipped', '--no-emoji', '--profile', 'node16']);
 }
+
+log('checking the packed tarballs from a scratch npm project');
+run(process.execPath, [join(root, 'scripts/check-packed.mjs')]);
