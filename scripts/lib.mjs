@@ -77,6 +77,17 @@ export function ensurePnpm() {
   return local;
 }
 
+/**
+ * Native addons (shm-typed-array) are built for one Node ABI; `npm test` rebuilds them for Node 24
+ * and back. If that was interrupted, they are rebuilt for this Node here.
+ */
+function ensureNativeAddons(pnpm) {
+  const probe = spawnSync(process.execPath, ['-e', "require('shm-typed-array')"], { cwd: join(root, 'packages/breaker'), encoding: 'utf8' });
+  if (probe.status === 0) return;
+  log(`rebuilding native addons for Node ${process.version}`);
+  run(pnpm, ['rebuild', '--reporter=silent']);
+}
+
 /** Everything a fresh machine needs before the demo or the tests: system packages, pnpm, deps, build. */
 export function setup() {
   const [major, minor] = process.versions.node.split('.').map(Number);
@@ -88,6 +99,7 @@ export function setup() {
   const pnpm = ensurePnpm();
   log('installing packages');
   run(pnpm, ['install', '--frozen-lockfile', '--reporter=silent'], { env: { ...process.env, CI: 'true' } });
+  ensureNativeAddons(pnpm);
   log('building');
   run(pnpm, ['-r', '--reporter-hide-prefix', 'run', 'build'], { stdio: ['inherit', 'ignore', 'inherit'] });
   return pnpm;

@@ -76,16 +76,20 @@ describe('coalescing (fake timers)', () => {
     expect(r.runs).toEqual([]);
   });
 
-  it('a reload that hangs past timeoutMs is reported and the next burst reloads', async () => {
+  it('a reload that hangs past timeoutMs is reported at once, and the next burst reloads only after it ended', async () => {
     const errors: string[] = [];
     let calls = 0;
-    using guard = onHup(() => (++calls === 1 ? new Promise(() => {}) : undefined), { coalesceMs: 10, timeoutMs: 500 });
+    const reload = ({ signal }: { signal: AbortSignal }) =>
+      ++calls === 1 ? new Promise<void>((resolve) => signal.addEventListener('abort', () => setTimeout(resolve, 100))) : undefined;
+    using guard = onHup(reload, { coalesceMs: 10, timeoutMs: 500 });
     guard.on('reload-error', (e) => errors.push(e.reason));
     hup();
-    await vi.advanceTimersByTimeAsync(600);
+    await vi.advanceTimersByTimeAsync(520);
     expect(errors).toEqual(['timeout']);
     hup();
-    await vi.advanceTimersByTimeAsync(20);
+    await vi.advanceTimersByTimeAsync(40);
+    expect(calls).toBe(1);
+    await vi.advanceTimersByTimeAsync(100);
     expect(calls).toBe(2);
   });
 });

@@ -58,6 +58,8 @@ export class Watchdog extends GuardEmitter<WatchdogEvents> implements Guard {
       this.#cleanup.run();
       this.#send({ type: 'close' });
     }
+    // The caller awaits the thread's exit: it must hold the process open until then.
+    this.#worker.ref();
     await this.#exited;
   }
 
