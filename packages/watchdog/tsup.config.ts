@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig({
-  // worker.ts runs in the watchdog's own thread; it ships as dist/worker.js next to the entry.
-  entry: ['src/index.ts', 'src/worker.ts'],
-  format: ['esm', 'cjs'],
-  dts: { entry: 'src/index.ts' },
-  clean: true,
-  sourcemap: true,
-  shims: true,
-  target: 'node20',
-});
+// worker.ts runs in the watchdog's own thread; it ships as dist/worker.js next to the entry.
+export default packageBuild({ entry: ['src/index.ts', 'src/worker.ts'], dts: { entry: 'src/index.ts' } });
