@@ -49,16 +49,13 @@ function packAll() {
     if (!existsSync(join(dir, 'dist'))) fail(`${pkg.name} has no dist/: run \`pnpm -r run build\` first`);
     const out = capture(pnpm, ['pack', '--json', '--pack-destination', tarballs], { cwd: dir });
     if (out === undefined) fail(`pnpm pack failed in packages/${name}`);
-    result.push({ name: pkg.name, tarball: JSON.parse(out).filename, peers: requiredPeers(pkg) });
+    // Every peer, optional ones too: the scratch project uses every guard, as such a user would.
+    result.push({ name: pkg.name, tarball: JSON.parse(out).filename, peers: Object.entries(pkg.peerDependencies ?? {}) });
   }
   if (!result.some((p) => p.name === 'bulwark')) fail('no public package named bulwark under packages/');
   return result;
 }
 
-function requiredPeers(pkg) {
-  const optional = pkg.peerDependenciesMeta ?? {};
-  return Object.entries(pkg.peerDependencies ?? {}).filter(([name]) => !optional[name]?.optional);
-}
 
 /** Every package from its tarball, and pinned there through `overrides` wherever it is a dependency. */
 function writeScratchProject(packed) {
