@@ -29,7 +29,8 @@ export function enable(flags: BulwarkOptions = {}): Enabled {
   try {
     for (const [name, options] of wanted) started[name] = plugins[name]!.enable(options, flags);
   } catch (error) {
-    void closeAll(started);
+    // The start failure is what the caller needs to see; a close failure after it would hide it.
+    closeAll(started).catch(() => {});
     throw error;
   }
   let closing: Promise<void> | undefined;

@@ -1,9 +1,8 @@
-import { InvalidOptionError } from '@bulwark/core';
+import { InvalidOptionError, processGlobal } from '@bulwark/core';
 import { type BulwarkOptions, type Enabled, enable, guardNames } from './enable.js';
 
 const on = new Set(['1', 'true', 'on', 'yes']);
 const off = new Set(['', '0', 'false', 'off', 'no']);
-const kRegistered = Symbol.for('bulwark.registered');
 
 /**
  * Reads `BULWARK_<GUARD>` for each guard: `1`/`true`/`on` for its defaults, a JSON object for its
@@ -35,11 +34,13 @@ function parseJson(variable: string, raw: string): object {
 
 /** Enables the guards the environment asks for, once per process (ESM and CJS copies share it). */
 export function enableFromEnv(env: NodeJS.ProcessEnv = process.env): Enabled {
-  const store = globalThis as { [kRegistered]?: Enabled };
-  return (store[kRegistered] ??= enable(flagsFromEnv(env)));
+  const box = registeredBox();
+  return (box.handle ??= enable(flagsFromEnv(env)));
 }
 
 /** The guards `bulwark/register` enabled in this process, if it ran. */
 export function registered(): Enabled | undefined {
-  return (globalThis as { [kRegistered]?: Enabled })[kRegistered];
+  return registeredBox().handle;
 }
+
+const registeredBox = () => processGlobal<{ handle?: Enabled }>('registered', () => ({}));

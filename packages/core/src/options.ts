@@ -31,22 +31,26 @@ function expectation({ min, max }: NumberRange, integer: boolean): string {
   return `a finite ${kind.slice(kind.indexOf(' ') + 1)}`;
 }
 
+/** Returns `value` when it is a boolean; throws naming `option` otherwise. */
 export function checkBoolean(option: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw new InvalidOptionError(option, value, 'true or false');
   return value;
 }
 
+/** Returns `value` when it is a non-empty string (matching `pattern`, if given); throws naming `option` otherwise. */
 export function checkString(option: string, value: unknown, pattern?: RegExp): string {
   if (typeof value !== 'string' || value === '' || (pattern && !pattern.test(value)))
     throw new InvalidOptionError(option, value, pattern ? `a string matching ${pattern}` : 'a non-empty string');
   return value;
 }
 
+/** Returns `value` when it is a function; throws naming `option` otherwise. */
 export function checkFunction<F extends (...args: never[]) => unknown>(option: string, value: unknown): F {
   if (typeof value !== 'function') throw new InvalidOptionError(option, value, 'a function');
   return value as F;
 }
 
+/** Returns `value` when it is one of `choices`; throws naming `option` and the choices otherwise. */
 export function checkOneOf<const T extends readonly unknown[]>(option: string, value: unknown, choices: T): T[number] {
   if (!choices.includes(value))
     throw new InvalidOptionError(option, value, `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);

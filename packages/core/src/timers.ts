@@ -17,3 +17,10 @@ export function unrefInterval(callback: () => void, ms: number): NodeJS.Timeout 
 export function delay(ms: number, options: { signal?: AbortSignal; ref?: boolean } = {}): Promise<void> {
   return sleep(ms, undefined, options);
 }
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks the thread for `ms`: only for sync APIs whose caller chose to block, and brief waits. */
+export function sleepSync(ms: number): void {
+  if (ms > 0) Atomics.wait(sleeper, 0, 0, ms);
+}

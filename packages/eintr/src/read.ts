@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '@bulwark/core';
 import { readSync } from 'node:fs';
 import { type RetryInterruptedOptions, resolveOptions } from './options.js';
 import { retryInterrupted } from './retry.js';
@@ -18,6 +19,8 @@ export function readSyncRetry(fd?: number, options?: ReadSyncRetryOptions & { en
 export function readSyncRetry(fd: number, options: ReadSyncRetryOptions & { encoding: BufferEncoding }): string;
 export function readSyncRetry(fd = 0, options: ReadSyncRetryOptions = {}): Buffer | string {
   const { encoding, ...retry } = options;
+  // Checked before reading: a bad encoding found after the read would lose what was read.
+  if (encoding !== undefined && !Buffer.isEncoding(encoding)) throw new InvalidOptionError('encoding', encoding, 'a Buffer encoding');
   const { deadlineMs } = resolveOptions(retry, { deadlineMs: Infinity });
   const deadline = performance.now() + deadlineMs;
   const chunks: Buffer[] = [];

@@ -1,13 +1,6 @@
-import { delay } from '@bulwark/core';
+import { delay, sleepSync } from '@bulwark/core';
 import { Interruptions } from './interruptions.js';
 import { type RetryInterruptedOptions, resolveOptions } from './options.js';
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-/** Blocks the thread for `ms`: only for callers that chose a synchronous API. */
-function sleepSync(ms: number): void {
-  if (ms > 0) Atomics.wait(sleeper, 0, 0, ms);
-}
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';

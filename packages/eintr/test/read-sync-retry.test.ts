@@ -31,6 +31,11 @@ async function feed(mode: 'plain' | 'guarded', data: Buffer, slices = 4, extraAr
 const sha1 = (data: Buffer) => createHash('sha1').update(data).digest('hex');
 
 describe('readSyncRetry on a non-blocking stdin pipe', () => {
+  it('rejects a bad encoding before reading anything', async () => {
+    const { readSyncRetry } = await import('../dist/index.js');
+    expect(() => readSyncRetry(0, { encoding: 'utf-9' as BufferEncoding })).toThrow(`encoding must be a Buffer encoding, got 'utf-9'`);
+  });
+
   it('fs.readSync fails with EAGAIN when the producer is slower than the reader (nodejs/node#42826)', async () => {
     const outcome = await feed('plain', Buffer.from('hello from a slow producer\n'));
     expect(outcome).toMatchObject({ ok: false, code: 'EAGAIN' });
