@@ -85,7 +85,7 @@ function ensureNativeAddons(pnpm) {
   const probe = spawnSync(process.execPath, ['-e', "require('shm-typed-array')"], { cwd: join(root, 'packages/breaker'), encoding: 'utf8' });
   if (probe.status === 0) return;
   log(`rebuilding native addons for Node ${process.version}`);
-  run(pnpm, ['rebuild', '--reporter=silent']);
+  run(pnpm, ['-r', 'rebuild', '--reporter=silent']);
 }
 
 /** Everything a fresh machine needs before the demo or the tests: system packages, pnpm, deps, build. */

@@ -29,11 +29,11 @@ if (quick) process.exit(0);
 const node24 = ensureNode24();
 const env24 = { ...process.env, PATH: `${join(node24, 'bin')}:${process.env.PATH}`, npm_config_nodedir: node24 };
 log('rebuilding native addons for Node 24');
-run(pnpm, ['rebuild', '--reporter=silent'], { env: env24 });
+run(pnpm, ['-r', 'rebuild', '--reporter=silent'], { env: env24 });
 log(`tests on Node ${spawnSync(join(node24, 'bin/node'), ['--version'], { encoding: 'utf8' }).stdout.trim()}`);
 const status = spawnSync(pnpm, ['exec', 'vitest', 'run', ...filters], { stdio: 'inherit', env: env24 }).status;
 log(`rebuilding native addons for Node ${process.version}`);
-run(pnpm, ['rebuild', '--reporter=silent']);
+run(pnpm, ['-r', 'rebuild', '--reporter=silent']);
 process.exit(status ?? 1);
 
 /** The folder of Node 24 (bin/node and include/node for node-gyp), installed once under .cache/. */
