@@ -3,3 +3,5 @@ export { enableFromEnv, flagsFromEnv, registered } from './from-env.js';
 export type { GuardPlugin } from './guards/plugin.js';
 export { InvalidOptionError, isBulwarkError } from '@bulwark/core';
 export { registerReopen } from '@bulwark/hup';
+// The eintr helpers have no flag: they are called where a sync read may be interrupted.
+export { readSyncRetry, retryInterrupted } from '@bulwark/eintr';
