@@ -61,8 +61,24 @@ function printTable(rows) {
   const header = { name: 'story', without: 'without guard', with: 'with guard', seconds: 'seconds', status: 'result' };
   const lines = [header, ...rows.map((r) => ({ ...r, status: r.ok ? 'ok' : `FAILED (${r.exit})` }))];
   const keys = Object.keys(header);
-  const width = Object.fromEntries(keys.map((k) => [k, Math.min(60, Math.max(...lines.map((l) => String(l[k]).length)))]));
-  const fmt = (l) => keys.map((k) => String(l[k]).slice(0, width[k]).padEnd(width[k])).join('  ');
-  console.log(`\n${fmt(header)}\n${keys.map((k) => '-'.repeat(width[k])).join('  ')}`);
-  for (const line of lines.slice(1)) console.log(fmt(line));
+  // The two story columns wrap at word boundaries; the others are short.
+  const width = Object.fromEntries(keys.map((k) => [k, Math.min(48, Math.max(...lines.map((l) => String(l[k]).length)))]));
+  const row = (line) => {
+    const cells = keys.map((k) => wrap(String(line[k]), width[k]));
+    const height = Math.max(...cells.map((c) => c.length));
+    return Array.from({ length: height }, (_, i) => cells.map((c, j) => (c[i] ?? '').padEnd(width[keys[j]])).join('  ').trimEnd()).join('\n');
+  };
+  console.log(`\n${row(header)}\n${keys.map((k) => '-'.repeat(width[k])).join('  ')}`);
+  console.log(lines.slice(1).map(row).join(`\n${keys.map((k) => ' '.repeat(width[k])).join('  ')}\n`));
+}
+
+function wrap(text, width) {
+  const out = [''];
+  for (const word of text.split(' ')) {
+    const last = out.length - 1;
+    if (out[last] === '') out[last] = word;
+    else if (out[last].length + 1 + word.length <= width) out[last] += ` ${word}`;
+    else out.push(word);
+  }
+  return out;
 }
