@@ -34,7 +34,5 @@ export function wrapConnection<C extends object>(connection: C, options?: WrapOp
   return wrapped as C;
 }
 
-
-
 /** mysql2's query options plus the caller's mark: `{ sql, idempotent: true | false }` overrides the classifier. */
 export type QueryOptions = mysql.QueryOptions & { readonly idempotent?: boolean };

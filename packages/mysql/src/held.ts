@@ -1,8 +1,8 @@
 import { HeldChannel } from './channel.js';
 import { forward } from './forward.js';
+import { statementMethods, transactionMethods } from './methods.js';
 import type { Policy } from './options.js';
-import { type CoreConnection, runStatement, statementOf } from './retry.js';
-import { retryingQuery } from './stream.js';
+import type { CoreConnection } from './retry.js';
 
 type Listener = (...args: unknown[]) => void;
 interface Emitter {
@@ -11,7 +11,6 @@ interface Emitter {
   removeListener(event: string | symbol, listener: Listener): unknown;
 }
 type PromiseConnection = Emitter & { connection: CoreConnection } & Record<string, (...args: unknown[]) => unknown>;
-type Callback = (error: unknown, ...results: unknown[]) => void;
 
 /** Remembers the listeners a caller adds, to move them to a fresh connection after a swap. */
 class Listeners {
@@ -44,24 +43,9 @@ export function wrapPromiseConnection(held: PromiseConnection, renew: () => Prom
     current = (fresh as unknown as { promise(): PromiseConnection }).promise();
     listeners.moveTo(current);
   });
-  const run = (method: 'query' | 'execute') => (sql: unknown, values?: unknown) => {
-    if (typeof values === 'function') throw new Error('Callback function is not available with promise clients.');
-    const statement = statementOf(method, sql, values);
-    channel.track(statement.sql);
-    return runStatement(channel, policy, statement);
-  };
-  const transaction = (method: string, after: () => void) => async () => {
-    if (method === 'beginTransaction') channel.begin();
-    const result = await current[method]!();
-    after();
-    return result;
-  };
   const wrapped: PromiseConnection = forward(held, () => current, {
-    query: run('query'),
-    execute: run('execute'),
-    beginTransaction: transaction('beginTransaction', () => {}),
-    commit: transaction('commit', () => channel.end()),
-    rollback: transaction('rollback', () => channel.end()),
+    ...statementMethods(channel, policy, 'promise'),
+    ...transactionMethods(channel, 'promise', () => current),
     ...listeners.overrides(() => current, () => wrapped),
   });
   return wrapped;
@@ -71,28 +55,9 @@ export function wrapPromiseConnection(held: PromiseConnection, renew: () => Prom
 export function wrapCallbackConnection(held: CoreConnection & Emitter, renew: () => Promise<CoreConnection>, policy: Policy): CoreConnection {
   const listeners = new Listeners();
   const channel: HeldChannel = new HeldChannel(held, renew, (fresh) => listeners.moveTo(fresh as unknown as Emitter));
-  const run = (method: 'query' | 'execute') => (sql: unknown, values?: unknown, callback?: Callback) => {
-    if (typeof values === 'function') [values, callback] = [undefined, values as Callback];
-    const statement = statementOf(method, sql, values);
-    channel.track(statement.sql);
-    if (!callback) return retryingQuery(channel, policy, statement);
-    runStatement(channel, policy, statement).then(([rows, fields]) => callback(null, rows, fields), (error) => callback(error));
-    return undefined;
-  };
-  const transaction = (method: string, effect: () => void) => (callback?: Callback) => {
-    if (method === 'beginTransaction') channel.begin();
-    const current = channel.current as unknown as Record<string, (cb: Callback) => unknown>;
-    return current[method]!((error, ...rest) => {
-      if (!error) effect();
-      callback?.(error, ...rest);
-    });
-  };
   const wrapped: CoreConnection = forward(held, () => channel.current, {
-    query: run('query'),
-    execute: run('execute'),
-    beginTransaction: transaction('beginTransaction', () => {}),
-    commit: transaction('commit', () => channel.end()),
-    rollback: transaction('rollback', () => channel.end()),
+    ...statementMethods(channel, policy, 'callback'),
+    ...transactionMethods(channel, 'callback', () => channel.current),
     ...listeners.overrides(() => channel.current as unknown as Emitter, () => wrapped),
   });
   return wrapped;

@@ -1,10 +1,12 @@
 import Module from 'node:module';
+import { processGlobal } from '@bulwark/core';
 import { wrapConnection } from './create.js';
 import { kOriginal } from './forward.js';
 import { type WrapOptions, resolvePolicy } from './options.js';
 import { wrapPool } from './pool.js';
 
-const kActive = Symbol.for('bulwark.mysql.instrumented');
+// One per process: an ESM and a CJS copy of this package must not both patch mysql2.
+const instrumented = processGlobal('mysql.instrumented', () => ({ active: false }));
 const factories = ['createPool', 'createConnection', 'connect'] as const;
 
 type Factory = ((...args: unknown[]) => unknown) & { [kOriginal]?: Factory };
@@ -47,21 +49,24 @@ function patch(exports: Exports, options: WrapOptions, undo: Array<() => void>):
  */
 export function instrumentMysql2(options: WrapOptions = {}): () => void {
   resolvePolicy(options, 'localhost', 3306); // bad options throw now, naming them
-  const store = globalThis as { [kActive]?: boolean };
-  if (store[kActive]) throw new Error('mysql2 is already instrumented by bulwark in this process; close the other guard first');
-  store[kActive] = true;
+  if (instrumented.active) throw new Error('mysql2 is already instrumented by bulwark in this process; close the other guard first');
+  instrumented.active = true;
   const undo: Array<() => void> = [];
   for (const [path, cached] of Object.entries(loader._cache)) if (cached && isMysql2(path, cached.exports)) patch(cached.exports, options, undo);
   const load = loader._load;
+  let closed = false;
   const hooked = function (this: unknown, request: string, parent: unknown, isMain: boolean) {
     const exports = load.call(this, request, parent, isMain);
-    if (request.includes('mysql2') && isMysql2(request, exports)) patch(exports, options, undo);
+    // Someone may have wrapped _load after us, so the hook can stay in the chain after close.
+    if (!closed && request.includes('mysql2') && isMysql2(request, exports)) patch(exports, options, undo);
     return exports;
   };
   loader._load = hooked;
   return () => {
+    if (closed) return;
+    closed = true;
     if (loader._load === hooked) loader._load = load;
     for (const step of undo.reverse()) step();
-    store[kActive] = false;
+    instrumented.active = false;
   };
 }

@@ -37,9 +37,9 @@ export interface RetryReadsOptions {
 export interface WrapOptions {
   /** `true` for the defaults, `false` to send every statement once, or retry options. @default true */
   readonly retryReads?: boolean | RetryReadsOptions;
-  /** Every attempt runs through `resource.run` (a breaker/bulkhead). */
+  /** Every attempt runs through `resource.run` (a breaker/bulkhead). @default undefined (attempts run directly, unless `resourceFor` picks one) */
   readonly resource?: Resource;
-  /** Picks the resource for a server, when `resource` is not given. */
+  /** Picks the resource for a server (`host` is the socket path for a Unix socket), when `resource` is not given. @default undefined (no resource) */
   readonly resourceFor?: (host: string, port: number) => Resource | undefined;
 }
 
@@ -59,11 +59,12 @@ let defaults: WrapOptions = {};
 
 /**
  * Sets options every pool and connection created afterwards starts from (the `bulwark` umbrella
- * uses it to give each host:port its own breaker). Returns the previous defaults, to restore them.
+ * uses it to give each host:port its own breaker). Bad keys or values throw here, naming them.
+ * Returns the previous defaults, to restore them.
  */
 export function setDefaults(options: WrapOptions): WrapOptions {
+  checkValues(checkOptions('defaults', options, wrapKeys));
   const previous = defaults;
-  checkOptions('defaults', options, wrapKeys);
   defaults = options;
   return previous;
 }
@@ -71,6 +72,11 @@ export function setDefaults(options: WrapOptions): WrapOptions {
 /** Checks `options` over the defaults and resolves the retry policy for a server at host:port. */
 export function resolvePolicy(options: WrapOptions | undefined, host: string, port: number): Policy {
   const o = { ...defaults, ...checkOptions('options', options, wrapKeys) };
+  return { ...checkValues(o), resource: o.resource ?? o.resourceFor?.(host, port) };
+}
+
+/** Checks every value of `o` (its keys are checked) and defaults the retry settings. */
+function checkValues(o: WrapOptions): Omit<Policy, 'resource'> {
   const retryReads = o.retryReads ?? true;
   const r = typeof retryReads === 'object' ? checkOptions('retryReads', retryReads, retryKeys) : {};
   if (typeof retryReads !== 'object') checkBoolean('retryReads', retryReads);
@@ -84,7 +90,6 @@ export function resolvePolicy(options: WrapOptions | undefined, host: string, po
     backoffMs: checkNumber('retryReads.backoffMs', r.backoffMs ?? 25, { min: 0 }),
     maxBackoffMs: checkNumber('retryReads.maxBackoffMs', r.maxBackoffMs ?? 1000, { min: 0 }),
     onRetry: r.onRetry === undefined ? undefined : checkFunction<(info: RetryInfo) => void>('retryReads.onRetry', r.onRetry),
-    resource: o.resource ?? o.resourceFor?.(host, port),
   };
 }
 

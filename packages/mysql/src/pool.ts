@@ -2,9 +2,9 @@ import { InvalidOptionError } from '@bulwark/core';
 import { type CorePool, acquireLive, poolChannel } from './channel.js';
 import { forward, isWrapped } from './forward.js';
 import { wrapCallbackConnection, wrapPromiseConnection } from './held.js';
+import { statementMethods } from './methods.js';
 import { type Policy, type WrapOptions, resolvePolicy } from './options.js';
-import { type CoreConnection, runStatement, statementOf } from './retry.js';
-import { retryingQuery } from './stream.js';
+import type { CoreConnection } from './retry.js';
 
 type Callback = (error: unknown, ...results: unknown[]) => void;
 type AnyPool = Record<string, unknown> & { pool?: CorePool };
@@ -37,14 +37,9 @@ export function wrapPool<P extends object>(pool: P, options?: WrapOptions): P {
 
 function wrapPromisePool<P extends object>(pool: P, core: CorePool, policy: Policy, options: WrapOptions | undefined): P {
   const channel = poolChannel(core);
-  const run = (method: 'query' | 'execute') => (sql: unknown, values?: unknown) => {
-    if (typeof values === 'function') throw new Error('Callback function is not available with promise clients.');
-    return runStatement(channel, policy, statementOf(method, sql, values));
-  };
   let callbackPool: CorePool | undefined;
   return forward(pool, () => pool, {
-    query: run('query'),
-    execute: run('execute'),
+    ...statementMethods(channel, policy, 'promise'),
     getConnection: async () => {
       const held = await (pool as unknown as { getConnection(): Promise<Parameters<typeof wrapPromiseConnection>[0]> }).getConnection();
       return wrapPromiseConnection(held, () => acquireLive(core), policy);
@@ -57,17 +52,9 @@ function wrapPromisePool<P extends object>(pool: P, core: CorePool, policy: Poli
 
 function wrapCallbackPool<P extends object>(pool: P, core: CorePool, policy: Policy, options: WrapOptions | undefined): P {
   const channel = poolChannel(core);
-  const run = (method: 'query' | 'execute') => (sql: unknown, values?: unknown, callback?: Callback) => {
-    if (typeof values === 'function') [values, callback] = [undefined, values as Callback];
-    const statement = statementOf(method, sql, values);
-    if (!callback) return retryingQuery(channel, policy, statement);
-    runStatement(channel, policy, statement).then(([rows, fields]) => callback(null, rows, fields), (error) => callback(error));
-    return undefined;
-  };
   let promisePool: object | undefined;
   return forward(pool, () => pool, {
-    query: run('query'),
-    execute: run('execute'),
+    ...statementMethods(channel, policy, 'callback'),
     getConnection: (callback: Callback) =>
       core.getConnection((error, held) => {
         if (error) callback(error);

@@ -1,6 +1,6 @@
 import { delay, publish } from '@bulwark/core';
-import { type StatementKind, classify } from './classify.js';
 import { type Policy, type RetryInfo, backoff } from './options.js';
+import type { Statement } from './statement.js';
 import { type GiveUpReason, type MysqlError, giveUp, isTransient, neverSent } from './transient.js';
 
 /** A mysql2 callback-API connection, as far as the wrapper needs it. */
@@ -12,16 +12,6 @@ export interface CoreConnection {
   threadId?: number | null;
 }
 
-/** One statement as the caller gave it, with the caller's `idempotent` mark taken out. */
-export interface Statement {
-  readonly method: 'query' | 'execute';
-  readonly sql: string;
-  /** What goes to mysql2: the SQL string or the options object without `idempotent`. */
-  readonly request: string | Record<string, unknown>;
-  readonly values: unknown;
-  readonly kind: StatementKind;
-}
-
 /** Where attempts run: a pool hands out fresh connections, a held connection has one session. */
 export interface Channel {
   /** A live connection; throwing means the request never left the client. */
@@ -30,6 +20,8 @@ export interface Channel {
   done(connection: CoreConnection, failed: boolean): void;
   /** Why this channel must not send a statement again (a transaction or session state). */
   pinned(): GiveUpReason | undefined;
+  /** Follows the session state a statement sets up, before it is sent (held connections only). */
+  track?(sql: string): void;
 }
 
 /** Marks a failure with whether the request reached the server. */
@@ -38,18 +30,6 @@ export class AttemptError {
     readonly error: MysqlError,
     readonly sent: boolean,
   ) {}
-}
-
-/** Parses `query(sqlOrOptions, values)` arguments; `{ sql, idempotent }` overrides the classifier. */
-export function statementOf(method: 'query' | 'execute', sqlOrOptions: unknown, values: unknown): Statement {
-  if (typeof sqlOrOptions === 'object' && sqlOrOptions !== null) {
-    const { idempotent, ...request } = sqlOrOptions as Record<string, unknown>;
-    const sql = String(request.sql ?? '');
-    const kind = typeof idempotent === 'boolean' ? (idempotent ? 'read' : 'write') : classify(sql);
-    return { method, sql, request, values, kind };
-  }
-  const sql = String(sqlOrOptions);
-  return { method, sql, request: sql, values, kind: classify(sql) };
 }
 
 /** Sends `statement` once on `connection`; resolves with mysql2's `[rows, fields]`. */
@@ -102,7 +82,7 @@ export async function attempt<T>(channel: Channel, policy: Policy, run: (c: Core
 }
 
 /** Decides whether a failed attempt may be sent again; returns the reason not to, if any. */
-export function verdict(failure: AttemptError, statement: Statement, channel: Channel, policy: Policy, tries: number, elapsedMs: number): GiveUpReason | undefined {
+function verdict(failure: AttemptError, statement: Statement, channel: Channel, policy: Policy, tries: number, elapsedMs: number): GiveUpReason | undefined {
   if (!isTransient(failure.error)) return 'not-transient';
   const pinned = channel.pinned();
   if (pinned) return pinned;
@@ -111,16 +91,26 @@ export function verdict(failure: AttemptError, statement: Statement, channel: Ch
   return undefined;
 }
 
-/** Runs `statement` under the retry rules; failures not retried carry `err.bulwark`. */
-export async function runStatement(channel: Channel, policy: Policy, statement: Statement): Promise<[unknown, unknown]> {
+/**
+ * Runs `statement` under the retry rules, each attempt through `once` (given the time the deadline
+ * leaves); failures not retried carry `err.bulwark`. `delivered()` is true once a streamed row
+ * reached the caller, which rules out any retry.
+ */
+export async function withRetries<T>(
+  channel: Channel,
+  policy: Policy,
+  statement: Statement,
+  once: (connection: CoreConnection, remainingMs: number) => Promise<T>,
+  delivered: () => boolean = () => false,
+): Promise<T> {
   const started = Date.now();
   for (let tries = 1; ; tries++) {
     try {
-      return await attempt(channel, policy, (c) => send(c, statement, policy.deadlineMs - (Date.now() - started)));
+      return await attempt(channel, policy, (c) => once(c, policy.deadlineMs - (Date.now() - started)));
     } catch (failure) {
       const elapsedMs = Date.now() - started;
       if (!(failure instanceof AttemptError)) giveUp(failure, { attempts: tries, retried: tries > 1, reason: 'not-transient' });
-      const reason = verdict(failure, statement, channel, policy, tries, elapsedMs);
+      const reason = delivered() ? 'rows-delivered' : verdict(failure, statement, channel, policy, tries, elapsedMs);
       if (reason) {
         if (reason !== 'not-transient') publish('mysql', 'give-up', { attempts: tries, retried: tries > 1, reason, code: codeOf(failure.error), method: statement.method, kind: statement.kind });
         giveUp(failure.error, { attempts: tries, retried: tries > 1, reason });
@@ -130,8 +120,13 @@ export async function runStatement(channel: Channel, policy: Policy, statement: 
   }
 }
 
+/** Sends `statement` under the retry rules; resolves with mysql2's `[rows, fields]`. */
+export function runStatement(channel: Channel, policy: Policy, statement: Statement): Promise<[unknown, unknown]> {
+  return withRetries(channel, policy, statement, (c, remainingMs) => send(c, statement, remainingMs));
+}
+
 /** Reports a retry and waits the jittered backoff, cut to the time the deadline leaves. */
-export async function pause(policy: Policy, statement: Pick<Statement, 'method' | 'kind'>, failure: AttemptError, tries: number, elapsedMs: number): Promise<void> {
+async function pause(policy: Policy, statement: Pick<Statement, 'method' | 'kind'>, failure: AttemptError, tries: number, elapsedMs: number): Promise<void> {
   const delayMs = Math.min(backoff(policy, tries), Math.max(0, policy.deadlineMs - elapsedMs));
   const info: RetryInfo = {
     attempt: tries,

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { Readable, type ReadableOptions } from 'node:stream';
 import type { Policy } from './options.js';
-import { AttemptError, type Channel, type CoreConnection, type Statement, attempt, pause, verdict } from './retry.js';
-import { giveUp, type MysqlError, neverSent } from './transient.js';
+import { AttemptError, type Channel, type CoreConnection, withRetries } from './retry.js';
+import type { Statement } from './statement.js';
+import { type MysqlError, neverSent } from './transient.js';
 
 /** What `query(sql)` without a callback returns: mysql2's row events, and `.stream()`. */
 export interface RetryingQuery extends EventEmitter {
@@ -41,21 +42,7 @@ export function retryingQuery(channel: Channel, policy: Policy, statement: State
         resolve();
       });
     });
-  const started = Date.now();
-  const loop = async () => {
-    for (let tries = 1; ; tries++) {
-      try {
-        return await attempt(channel, policy, once);
-      } catch (failure) {
-        const elapsedMs = Date.now() - started;
-        if (!(failure instanceof AttemptError)) giveUp(failure, { attempts: tries, retried: tries > 1, reason: 'not-transient' });
-        const reason = delivered ? 'rows-delivered' : verdict(failure, statement, channel, policy, tries, elapsedMs);
-        if (reason) giveUp(failure.error, { attempts: tries, retried: tries > 1, reason });
-        await pause(policy, statement, failure, tries, elapsedMs);
-      }
-    }
-  };
-  loop().then(
+  withRetries(channel, policy, statement, once, () => delivered).then(
     () => emitter.emit('end'),
     (error) => {
       emitter.emit('error', error);

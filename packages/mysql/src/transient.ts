@@ -1,3 +1,5 @@
+import { isBulwarkError } from '@bulwark/core';
+
 /** Why a failed statement was not retried (`err.bulwark.reason`). */
 export type GiveUpReason = 'write-in-doubt' | 'in-transaction' | 'rows-delivered' | 'attempts-exhausted' | 'not-transient';
 
@@ -37,15 +39,13 @@ const lostCodes = new Set([
   'ER_NEW_ABORTING_CONNECTION',
   'ER_CLIENT_INTERACTION_TIMEOUT',
 ]);
-// Codes from bulwark's breaker: a shed request is an answer, not a lost connection.
-const breakerCodes = new Set(['ERR_BULKHEAD_FULL', 'ERR_CIRCUIT_OPEN']);
 const closedState = /^Can't (add new command|write) (when connection is )?in closed state/;
 
 /** True when `error` says the connection died, so the statement may be sent again elsewhere. */
 export function isTransient(error: unknown): boolean {
   const e = error as MysqlError | undefined;
   if (!e || typeof e !== 'object') return false;
-  if (e.code && breakerCodes.has(e.code)) return false;
+  if (isBulwarkError(e)) return false; // a guard's answer (a shed request, an open circuit), not a lost connection
   if (e.code && lostCodes.has(e.code)) return true;
   return closedState.test(e.message ?? '');
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classify, sessionEffect } from '../dist/index.js';
+import { BulwarkError } from '@bulwark/core';
+import { classify, isTransient, sessionEffect } from '../dist/index.js';
 
 describe('statement classifier', () => {
   it.each([
@@ -70,4 +71,25 @@ describe('statement classifier', () => {
     ["SELECT GET_LOCK('l', 1)", 'session'],
     ['SELECT 1', undefined],
   ])('on a held connection %s counts as %s', (sql, effect) => expect(sessionEffect(sql)).toBe(effect));
+});
+
+describe('transient errors', () => {
+  // A guard's error that happens to read like mysql2's closed-state message.
+  class ShedError extends BulwarkError {
+    static readonly code = 'ERR_SOME_GUARD_SHED';
+    readonly code = ShedError.code;
+    constructor() {
+      super("Can't add new command when connection is in closed state (shed by a guard)");
+    }
+  }
+
+  it('a lost connection is transient', () => {
+    expect(isTransient(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(isTransient(new Error("Can't add new command when connection is in closed state"))).toBe(true);
+  });
+
+  it('any bulwark error is an answer from a guard, never transient, whatever its code or message', () => {
+    expect(isTransient(new ShedError())).toBe(false);
+    expect(isTransient(Object.assign(new ShedError(), { code: 'ECONNRESET' }))).toBe(false);
+  });
 });

@@ -171,4 +171,13 @@ describe('events and the breaker hook', () => {
     expect(() => createPool(through, { resource: {} as never })).toThrow(/resource must be an object with a run\(fn\) method/);
     expect(() => wrapPool({} as never)).toThrow(/pool must be a mysql2 pool/);
   });
+
+  it('setDefaults rejects bad values too, naming them, and keeps the defaults it had', () => {
+    expect(() => setDefaults({ retryReads: { attempts: 0 } })).toThrow(/retryReads.attempts must be an integer from 1 to 1000, got 0/);
+    expect(() => setDefaults({ retryReads: 'yes' as never })).toThrow(/retryReads must be/);
+    expect(() => setDefaults({ resource: {} as never })).toThrow(/resource must be an object with a run\(fn\) method/);
+    expect(() => setDefaults({ resourceFor: 5 as never })).toThrow(/resourceFor must be/);
+    expect(() => createPool(through)).not.toThrow();
+    expect(setDefaults({})).toEqual({});
+  });
 });

@@ -1,5 +1,6 @@
+import diagnostics_channel from 'node:diagnostics_channel';
 import type mysql from 'mysql2/promise';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FaultProxy, MariaDbAddress } from '@bulwark/test-rig';
 import { type QueryOptions, type RetryInfo, createPool } from '../dist/index.js';
 import { direct, exactly, failure, rig } from './helpers.js';
@@ -137,16 +138,20 @@ describe('streaming rows', () => {
     expect(rows).toHaveLength(5000);
   });
 
-  it('once a row reached the caller it is never retried: rows-delivered', async () => {
+  it('once a row reached the caller it is never retried: rows-delivered, published as a give-up', async () => {
+    const gaveUp: unknown[] = [];
+    const listener = (message: unknown) => gaveUp.push(message);
+    diagnostics_channel.subscribe('bulwark:mysql:give-up', listener);
     proxy.fault({ kind: 'reset-after-bytes', bytes: 3000, count: 1, match: exactly(many) });
     const rows: unknown[] = [];
     const error = await failure(
       (async () => {
         for await (const row of pool().pool.query(many).stream()) rows.push(row);
       })(),
-    );
+    ).finally(() => diagnostics_channel.unsubscribe('bulwark:mysql:give-up', listener));
     expect(rows.length).toBeGreaterThan(0);
     expect(error.bulwark).toEqual({ attempts: 1, retried: false, reason: 'rows-delivered' });
+    expect(gaveUp).toEqual([{ attempts: 1, retried: false, reason: 'rows-delivered', code: error.code, method: 'query', kind: 'read' }]);
   });
 });
 
@@ -188,12 +193,21 @@ describe('bounded by attempts and the deadline', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
-  it('the backoff is jittered and grows, capped by maxBackoffMs', async () => {
+  it('each wait is a random draw under a ceiling that doubles per attempt, capped by maxBackoffMs', async () => {
+    const options = { attempts: 8, backoffMs: 10, maxBackoffMs: 40 };
+    const ceilings = [10, 20, 40, 40, 40, 40, 40];
     proxy.fault({ kind: 'close-on-connect' });
-    await failure(pool({ attempts: 8, backoffMs: 10, maxBackoffMs: 40 }).query('SELECT 1'));
-    const delays = retries.map((r) => r.delayMs);
-    expect(delays).toHaveLength(7);
-    expect(Math.max(...delays)).toBeLessThanOrEqual(40);
-    expect(new Set(delays).size).toBeGreaterThan(1);
+    await failure(pool(options).query('SELECT 1'));
+    expect(retries.map((r) => r.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    for (const [i, r] of retries.entries()) expect(r.delayMs).toSatisfy((ms: number) => ms >= 0 && ms <= ceilings[i]!);
+    // With the draw pinned at its top the waits are the ceilings themselves: they grow, then stop at the cap.
+    retries.length = 0;
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.999);
+    try {
+      await failure(pool(options).query('SELECT 1'));
+    } finally {
+      random.mockRestore();
+    }
+    expect(retries.map((r) => r.delayMs)).toEqual(ceilings);
   });
 });

@@ -1,3 +1,5 @@
+import { unrefInterval } from '@bulwark/core';
+
 /** The main thread's heartbeat: a timestamp in shared memory, written from an unref'd timer. */
 export class Heartbeat {
   readonly buffer = new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT);
@@ -6,7 +8,7 @@ export class Heartbeat {
 
   constructor(intervalMs: number) {
     this.beat();
-    this.#timer = setInterval(() => this.beat(), intervalMs).unref();
+    this.#timer = unrefInterval(() => this.beat(), intervalMs);
   }
 
   beat(): void {

@@ -1,3 +1,4 @@
-export { startWatchdog, Watchdog, NotMainThreadError, kickSignal, type WatchdogEvents } from './watchdog.js';
+export { startWatchdog, Watchdog, kickSignal, type WatchdogEvents } from './watchdog.js';
+export { NotMainThreadError } from './errors.js';
 export { checkWatchdogOptions, type WatchdogOptions, type ProbeOptions, type ExitOptions, type StallAction } from './options.js';
 export type { StallEvent, RecoverEvent, KernelState } from './protocol.js';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { procStatFields } from '@bulwark/core';
 import type { KernelState } from './protocol.js';
 
 // x86_64 numbers of the syscalls a stuck event loop is usually found in.
@@ -10,15 +11,15 @@ const x64Names: Record<number, string> = {
 
 /** What the kernel shows for thread `tid` of this process (the main thread's tid is the pid). */
 export function readKernelState(tid = process.pid): KernelState | undefined {
+  const dir = `/proc/self/task/${tid}`;
+  const fields = procStatFields(`${dir}/stat`);
+  if (!fields) return undefined;
   try {
-    const dir = `/proc/self/task/${tid}`;
-    const stat = readFileSync(`${dir}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '?';
     const syscallText = readFileSync(`${dir}/syscall`, 'utf8').trim();
     const wchan = readFileSync(`${dir}/wchan`, 'utf8').trim();
     const number = /^\d+/.test(syscallText) ? Number(syscallText.split(' ')[0]) : undefined;
     const name = number === undefined ? undefined : process.arch === 'x64' ? (x64Names[number] ?? `syscall ${number}`) : `syscall ${number}`;
-    return { state, syscall: number, syscallName: name, wchan: wchan === '0' || wchan === '' ? undefined : wchan };
+    return { state: fields[0] ?? '?', syscall: number, syscallName: name, wchan: wchan === '0' || wchan === '' ? undefined : wchan };
   } catch {
     return undefined;
   }

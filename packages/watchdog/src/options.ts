@@ -1,15 +1,18 @@
 import type { Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { InvalidOptionError, checkBoolean, checkFunction, checkNumber, checkOneOf, checkOptions, checkString } from '@bulwark/core';
 import type { ExitConfig, StallEvent } from './protocol.js';
 
 /** The end-to-end probe: a real request through the listening socket, sent from the watchdog thread. */
 export interface ProbeOptions {
-  /** `http://` or `https://` URL to request. */
+  /** `http://` or `https://` URL to request. Give exactly one of `url`, `socketPath`, `server`. @default undefined (not this one) */
   readonly url?: string;
-  /** A Unix socket the server listens on. */
+  /** A Unix socket the server listens on. Give exactly one of `url`, `socketPath`, `server`. @default undefined (not this one) */
   readonly socketPath?: string;
-  /** An `http.Server` or `https.Server`; the probe requests its own address once it listens. */
+  /**
+   * An `http.Server` or `https.Server`; the probe requests its own address once it listens.
+   * Give exactly one of `url`, `socketPath`, `server`. @default undefined (not this one)
+   */
   readonly server?: Server;
   /** Path requested with `socketPath` or `server`. @default '/' */
   readonly path?: string;
@@ -26,7 +29,7 @@ export type StallAction = 'report' | 'exit' | ((stall: StallEvent) => void);
 export interface ExitOptions {
   /** Exit code for `process.exit` on the main thread. @default 70 */
   readonly code?: number;
-  /** Signal to end the process with instead of an exit code. */
+  /** Signal to end the process with instead of an exit code (a name in `os.constants.signals`). @default undefined (exit with `code`) */
   readonly signal?: NodeJS.Signals;
   /** SIGKILL follows when the process still lives after this long. @default 2000 */
   readonly graceMs?: number;
@@ -103,10 +106,17 @@ function resolveProbe(input: ProbeOptions, stallMs: number) {
   } as const;
 }
 
+// Checked here: an unknown name would make process.kill throw in the worker just when it must end the process.
+function checkSignal(signal: unknown): NodeJS.Signals {
+  if (typeof signal !== 'string' || !Object.hasOwn(constants.signals, signal))
+    throw new InvalidOptionError('exit.signal', signal, 'a signal name from os.constants.signals');
+  return signal as NodeJS.Signals;
+}
+
 function resolveExit(input?: ExitOptions): ExitConfig {
   const e = checkOptions('exit', input, ['code', 'signal', 'graceMs']);
   if (e.code !== undefined && e.signal !== undefined) throw new InvalidOptionError('exit', input, 'a code or a signal, not both');
   const graceMs = checkNumber('exit.graceMs', e.graceMs ?? 2000, { min: 0, integer: true });
-  if (e.signal !== undefined) return { signal: checkString('exit.signal', e.signal, /^SIG[A-Z0-9]+$/) as NodeJS.Signals, graceMs };
+  if (e.signal !== undefined) return { signal: checkSignal(e.signal), graceMs };
   return { code: checkNumber('exit.code', e.code ?? 70, { min: 0, max: 255, integer: true }), graceMs };
 }

@@ -1,6 +1,7 @@
 import type { Server } from 'node:net';
 import { Worker, isMainThread } from 'node:worker_threads';
-import { BulwarkError, Cleanup, GuardEmitter, type Guard } from '@bulwark/core';
+import { Cleanup, GuardEmitter, type Guard } from '@bulwark/core';
+import { NotMainThreadError } from './errors.js';
 import { Heartbeat } from './heartbeat.js';
 import { type ResolvedOptions, type WatchdogOptions, resolveOptions } from './options.js';
 import type { FromWorker, ProbeTarget, RecoverEvent, StallEvent, ToWorker, WorkerConfig } from './protocol.js';
@@ -8,16 +9,6 @@ import { targetFromServer, targetFromSocket, targetFromUrl } from './target.js';
 
 /** The signal the kick sends. Its default action is to ignore, so a late one never kills. */
 export const kickSignal = 'SIGURG';
-
-/** startWatchdog() was called from a worker thread; it watches the main thread only. */
-export class NotMainThreadError extends BulwarkError {
-  static readonly code = 'ERR_WATCHDOG_NOT_MAIN_THREAD';
-  readonly code = NotMainThreadError.code;
-  constructor() {
-    super('startWatchdog() must be called on the main thread');
-    this.name = 'NotMainThreadError';
-  }
-}
 
 export interface WatchdogEvents {
   stall: StallEvent;

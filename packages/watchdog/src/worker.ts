@@ -8,10 +8,12 @@ import { readKernelState } from './kernel.js';
 import { probeOnce } from './probe.js';
 import type { FromWorker, ProbeTarget, StallEvent, ToWorker, WorkerConfig } from './protocol.js';
 import { ReportWriter } from './report.js';
+import { SpareFd } from './spare-fd.js';
 import { reportBody } from './report-body.js';
 
 const config = workerData as WorkerConfig;
-const reports = new ReportWriter(config.reportDir, config.reportsPerHour);
+const spare = new SpareFd();
+const reports = new ReportWriter(config.reportDir, config.reportsPerHour, spare);
 let target: ProbeTarget | undefined = config.probe?.target;
 let state: 'healthy' | 'blocked' | 'deaf' = 'healthy';
 let since = 0;
@@ -47,7 +49,7 @@ async function onBlocked(age: number): Promise<void> {
   handling = true;
   const stack = await captureStack(config.captureTimeoutMs);
   // Read after the attempt: a thread that did not pause is still where the kernel shows it.
-  const kernel = stack ? undefined : reports.withSpare(() => readKernelState());
+  const kernel = stack ? undefined : spare.use(() => readKernelState());
   const how = stack ? 'inspector' : kernel?.syscall !== undefined ? 'syscall' : 'none';
   finish({ kind: 'blocked', detectedAt, durationMs: age, stack: stack ?? [], capture: how, kernel, action: config.action });
 }
@@ -84,7 +86,7 @@ async function onDeaf(probed: ProbeTarget): Promise<void> {
     kick = { signal: config.kickSignal, helped: again.ok };
   }
   const event: StallEvent = {
-    kind: 'deaf', detectedAt, durationMs: detectedAt - firstFailureAt, stack: [], capture: 'none', kernel: reports.withSpare(() => readKernelState()),
+    kind: 'deaf', detectedAt, durationMs: detectedAt - firstFailureAt, stack: [], capture: 'none', kernel: spare.use(() => readKernelState()),
     probeFailures: failures, probeError: lastError, kick, action: kick?.helped ? 'report' : config.action,
   };
   finish(event, probed.label);
@@ -106,6 +108,6 @@ function recover(): void {
 
 function shutdown(): void {
   for (const timer of timers) clearInterval(timer);
-  reports.close();
+  spare.close();
   process.exit(0);
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '@bulwark/core';
 import { type NodeChild, spawnNode, stopAll } from '@bulwark/test-rig';
-import { startWatchdog } from '../dist/index.js';
+import { checkWatchdogOptions, startWatchdog } from '../dist/index.js';
 import { startApp, waitFor } from './helpers.js';
 
 const children: NodeChild[] = [];
@@ -78,6 +78,12 @@ describe('watchdog lifecycle', () => {
     expect(() => startWatchdog({ probe: { url: 'ftp://x' } })).toThrow(/probe.url must be a string matching/);
     expect(() => startWatchdog({ exit: { code: 1, signal: 'SIGTERM' } })).toThrow(/exit must be a code or a signal/);
     expect(() => startWatchdog({ stalMs: 10 } as never)).toThrow(/watchdog options.stalMs/);
+  });
+
+  it('rejects an exit.signal this platform does not have, before anything starts', () => {
+    expect(() => startWatchdog({ onStall: 'exit', exit: { signal: 'SIGFOO' as never } })).toThrow(/exit.signal must be a signal name from os.constants.signals, got 'SIGFOO'/);
+    expect(() => startWatchdog({ onStall: 'exit', exit: { signal: 'toString' as never } })).toThrow(/exit.signal must be a signal name/);
+    expect(() => checkWatchdogOptions({ exit: { signal: 'SIGTERM' } })).not.toThrow();
   });
 
   it('stays quiet while the loop is healthy', async () => {
