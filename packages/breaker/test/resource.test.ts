@@ -35,6 +35,14 @@ describe('options', () => {
     [{ tickets: 1, acquireTimeoutMs: -1 }, /acquireTimeoutMs must be/],
     [{ tickets: 1, recreate: 'yes' }, /recreate must be true or false/],
     [{ tickets: 1, semaphores: 3 }, /options.semaphores must be one of the known options/],
+    [{ tickets: 1, circuit: { resetTimout: 1_000 } }, /circuit.resetTimout must be one of the known options .*got 1000/],
+    [{ tickets: 1, circuit: { timeout: -1 } }, /circuit.timeout must be a number from 0 .*got -1/],
+    [{ tickets: 1, circuit: { timeout: true } }, /circuit.timeout must be a number .*got true/],
+    [{ tickets: 1, circuit: { resetTimeout: Number.NaN } }, /circuit.resetTimeout must be/],
+    [{ tickets: 1, circuit: { errorThresholdPercentage: 150 } }, /circuit.errorThresholdPercentage must be a number from 0 to 100, got 150/],
+    [{ tickets: 1, circuit: { volumeThreshold: 2.5 } }, /circuit.volumeThreshold must be an integer/],
+    [{ tickets: 1, circuit: { enabled: 'yes' } }, /circuit.enabled must be true or false, got 'yes'/],
+    [{ tickets: 1, circuit: 'fast' }, /circuit must be opossum's options object, got 'fast'/],
   ])('rejects %o at construction, naming the option and the value', (options, message) => {
     expect(() => open(options as ResourceOptions)).toThrow(message);
   });
