@@ -65,10 +65,39 @@ describe('resource', () => {
   it('is one per name in a process, and a new one after close', () => {
     const name = uniqueName('registry');
     const first = open({ tickets: 1 }, name);
-    expect(resource(name, { tickets: 5 })).toBe(first);
+    expect(resource(name, { tickets: 1 })).toBe(first);
     first.close();
     const second = open({ tickets: 1 }, name);
     expect(second).not.toBe(first);
+  });
+
+  it('checks the options of a later call for an open name, and throws naming the option', () => {
+    const name = uniqueName('registry');
+    open({ tickets: 1 }, name);
+    expect(() => resource(name, { tickets: 1, circuit: { timeout: -1 } })).toThrow(/circuit.timeout must be .*got -1/);
+    expect(() => resource(name, { tickets: 0 })).toThrow(/tickets must be an integer from 1/);
+  });
+
+  it('keeps the first options and warns (BulwarkWarning) naming the resource and each ignored option', async () => {
+    const name = uniqueName('registry');
+    const first = open({ tickets: 1 }, name);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      expect(resource(name, { tickets: 1, acquireTimeoutMs: 50 })).toBe(first); // not a shaping option: no warning
+      expect(resource(name, { tickets: 5, ipc: 'sysv', shareCircuit: true })).toBe(first);
+      await sleep(20); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(first.tickets).toBe(1);
+    expect(first.ipc.mode).toBe('posix');
+    expect(warnings.map((w) => [w.name, w.message])).toEqual([
+      ['BulwarkWarning', `resource '${name}' is already open with tickets 1: tickets 5 is ignored`],
+      ['BulwarkWarning', `resource '${name}' is already open with ipc posix: ipc sysv is ignored`],
+      ['BulwarkWarning', `resource '${name}' is already open with shareCircuit false: shareCircuit true is ignored`],
+    ]);
   });
 
   it("runs the function and passes its value and its own error through", async () => {
