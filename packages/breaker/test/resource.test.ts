@@ -114,6 +114,12 @@ describe('resource', () => {
     expect(res.held).toBe(0);
   });
 
+  it('passes plain values through as they are with opossum timeout off, and gives each ticket back', async () => {
+    const res = open({ tickets: 1, circuit: { timeout: false } });
+    for (const value of [undefined, null, 0, '', false, 'x']) await expect(res.run(() => value)).resolves.toBe(value);
+    expect(res.held).toBe(0);
+  });
+
   it('rejects with BulkheadFullError (ERR_BULKHEAD_FULL) when no ticket is free', async () => {
     const res = open({ tickets: 1 });
     void res.run(never);
