@@ -1,8 +1,11 @@
 // bench/breaker: a host-wide ticket pair (acquire+release) against Semian's primitive, a SysV
 // semaphore pair from C, uncontended and with four processes; cockatiel's and opossum's in-process
-// bulkheads as further anchors; and run() against a bare opossum fire(). Same run, as ratios.
+// bulkheads as further anchors; run() against a bare opossum fire(); and how fast the host reacts
+// (shared open seen by other processes, dead holder's tickets back, vanished IPC re-created) against
+// the issue's targets, which the tests only check with wide margins. Same run, as ratios.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resource } from '@bulwark/breaker';
@@ -88,5 +91,76 @@ const inProcess = [
 ];
 capacity.shutdown();
 
+// ---- reaction times of the host (the tests check these with wide margins only)
+
+const circuitOptions = { errorThresholdPercentage: 1, volumeThreshold: 1, resetTimeout: 60_000, timeout: false };
+let round = 0;
+
+/** Starts a peer process and resolves once it has opened the resource; `lines` yields its later output. */
+async function peer(name, role) {
+  const child = spawn(process.execPath, [here('./fixtures/breaker-peer.mjs'), name, role], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_CIRCUIT: JSON.stringify(circuitOptions) } });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  await lines.next(); // 'ready'
+  return { child, lines };
+}
+
+function openHere(what) {
+  const name = `bench-${what}-${process.pid}-${round++}`;
+  const res = resource(name, { tickets: 1, shareCircuit: true, circuit: circuitOptions });
+  return { res, done: () => (res.close(), rmSync(`/dev/shm/bulwark.${uid}.${name}`, { force: true })) };
+}
+
+/** ms from this process opening the shared circuit until the last of three other processes sees it open. */
+async function openSeenMs() {
+  const { res, done } = openHere('follow');
+  const peers = await Promise.all([0, 1, 2].map(() => peer(res.name, 'follow')));
+  const openedAt = new Promise((resolve) => res.on('state', ({ state }) => state === 'open' && resolve(Date.now())));
+  await res.run(() => Promise.reject(new Error('down'))).catch(() => {});
+  const seen = await Promise.all(peers.map(async ({ lines }) => Number((await lines.next()).value.split(' ')[1])));
+  done();
+  return Math.max(...seen) - (await openedAt);
+}
+
+/** Awaits `promise` with a timer held: bulwark's own timers never hold the process open. */
+async function held(promise) {
+  const timer = setInterval(() => {}, 1_000);
+  try {
+    return await promise;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** ms from SIGKILL of a process holding the only ticket until this process takes it back. */
+async function reclaimMs() {
+  const { res, done } = openHere('reclaim');
+  const holder = await peer(res.name, 'hold');
+  const reclaimed = once(res, 'tickets-reclaimed');
+  const killedAt = Date.now();
+  holder.child.kill('SIGKILL');
+  await held(reclaimed);
+  done();
+  return Date.now() - killedAt;
+}
+
+/** ms from removing the POSIX object until this process has re-created it. */
+async function recreateMs() {
+  const { res, done } = openHere('recreate');
+  const recreated = once(res, 'ipc-recreated');
+  const removedAt = Date.now();
+  rmSync(`/dev/shm/bulwark.${uid}.${res.name}`);
+  await held(recreated);
+  done();
+  return Date.now() - removedAt;
+}
+
+const targetRow = (name, value, targetMs) => ({ name, value, unit: 'ms', anchor: 'target from the issue', anchorValue: targetMs, target: '<= 1' });
+const reactions = [
+  targetRow('shared open seen by 3 other processes (median of 5)', await median(5, openSeenMs), 100),
+  targetRow("SIGKILLed holder's tickets back (median of 5)", await median(5, reclaimMs), 1_000),
+  targetRow('vanished POSIX segment re-created (median of 5)', await median(5, recreateMs), 1_000),
+];
+
 printTable('breaker: host-wide ticket pair (acquire+release) vs a SysV semaphore pair (Semian)', pairs);
 printTable('breaker: per call, in-process anchors and run() vs opossum alone', inProcess);
+printTable('breaker: host reaction times against the issue targets', reactions);

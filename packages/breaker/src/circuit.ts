@@ -20,6 +20,8 @@ export class Circuit {
   #seenEpoch = -1;
   #state: CircuitState = 'closed';
   readonly #resetMs: number;
+  /** How long a trial may stay unsettled before another process takes it over. */
+  readonly #trialMs: number;
   readonly #tickets: TicketReturn;
 
   constructor(
@@ -30,6 +32,7 @@ export class Circuit {
     release: () => void,
   ) {
     this.#resetMs = options.resetTimeout ?? 30_000; // opossum's default
+    this.#trialMs = Math.max(this.#resetMs, options.timeout === undefined ? 10_000 : options.timeout || 0); // opossum's default timeout
     this.#tickets = new TicketReturn(options, release);
     this.breaker = new CircuitBreaker<[() => unknown, Token?], unknown>(this.#tickets.action, options) as never;
     this.#tickets.listen(this.breaker as EventEmitter);
@@ -56,9 +59,27 @@ export class Circuit {
     }
     this.sync();
     if (since(Atomics.load(words, H.circuitOpenedAt)) < this.#resetMs) throw new CircuitOpenError(this.resource);
-    if (Atomics.compareExchange(words, H.circuitTrial, 0, process.pid) !== 0) throw new CircuitOpenError(this.resource);
+    if (!this.#takeTrial(words)) throw new CircuitOpenError(this.resource);
     this.#quietly(() => this.breaker.close()); // let opossum send this one call
     this.#report('half-open');
+    return true;
+  }
+
+  /**
+   * Takes the host's trial when none is out, or when the one out has not settled within the bound
+   * (a hung call with opossum's `timeout: false` would otherwise keep the host's circuit open for good).
+   */
+  #takeTrial(words: Int32Array): boolean {
+    const holder = Atomics.compareExchange(words, H.circuitTrial, 0, process.pid);
+    if (holder !== 0) {
+      const takenAt = Atomics.load(words, H.circuitTrialAt);
+      if (takenAt === 0 || since(takenAt) < this.#trialMs) return false;
+      // Claim the takeover through the stamp, so that one process only takes it over.
+      if (Atomics.compareExchange(words, H.circuitTrialAt, takenAt, 0) !== takenAt) return false;
+      if (Atomics.compareExchange(words, H.circuitTrial, holder, process.pid) !== holder) return false;
+      this.#seenEpoch = Atomics.add(words, H.circuitEpoch, 1) + 1; // the hung sender follows: open again
+    }
+    Atomics.store(words, H.circuitTrialAt, now31() || 1);
     return true;
   }
 
@@ -83,7 +104,7 @@ export class Circuit {
   /** Gives the trial back unsent (no ticket was free). */
   abandonTrial(): void {
     const words = this.shared!();
-    Atomics.compareExchange(words, H.circuitTrial, process.pid, 0);
+    if (Atomics.load(words, H.circuitTrial) === process.pid) this.#freeTrial(words, process.pid);
     this.#follow('open', () => this.breaker.open());
   }
 
@@ -95,7 +116,7 @@ export class Circuit {
     if (trial !== 0 && trial !== process.pid && !isAlive(trial, 0)) {
       // The trial's sender died: let another process try after a fresh reset timeout.
       Atomics.store(words, H.circuitOpenedAt, now31());
-      Atomics.compareExchange(words, H.circuitTrial, trial, 0);
+      this.#freeTrial(words, trial);
     }
     this.sync();
   }
@@ -108,7 +129,8 @@ export class Circuit {
     if (epoch === this.#seenEpoch) return;
     this.#seenEpoch = epoch;
     const open = Atomics.load(words, H.circuitState) === 1;
-    if (open && this.#state === 'closed') this.#follow('open', () => this.breaker.open());
+    const lostTrial = this.#state === 'half-open' && Atomics.load(words, H.circuitTrial) !== process.pid;
+    if (open && (this.#state === 'closed' || lostTrial)) this.#follow('open', () => this.breaker.open());
     if (!open && this.#state !== 'closed') this.#follow('closed', () => this.breaker.close());
   }
 
@@ -141,9 +163,15 @@ export class Circuit {
     if (Atomics.load(words, H.circuitTrial) !== process.pid) return;
     if (ok) Atomics.store(words, H.circuitState, 0);
     else Atomics.store(words, H.circuitOpenedAt, now31());
-    Atomics.store(words, H.circuitTrial, 0);
+    this.#freeTrial(words, process.pid);
     this.#seenEpoch = Atomics.add(words, H.circuitEpoch, 1) + 1;
     this.#follow(ok ? 'closed' : 'open', () => (ok ? this.breaker.close() : this.breaker.open()));
+  }
+
+  /** Clears the stamp first: a stale stamp must never make a newly taken trial look hung. */
+  #freeTrial(words: Int32Array, holder: number): void {
+    Atomics.store(words, H.circuitTrialAt, 0);
+    Atomics.compareExchange(words, H.circuitTrial, holder, 0);
   }
 
   #follow(state: CircuitState, change: () => void): void {

@@ -24,6 +24,8 @@ export const H = {
   circuitOpenedAt: 14,
   /** Pid of the process sending the half-open trial, 0 when none. */
   circuitTrial: 15,
+  /** Date.now() modulo 2^31 (never 0) when the trial was taken; 0 while none is or it is being taken. */
+  circuitTrialAt: 16,
 } as const;
 
 /** Slot fields, relative to a slot's first word. */

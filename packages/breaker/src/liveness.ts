@@ -1,16 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { procStatFields } from '@bulwark/core';
 
 /** Low 31 bits of a process's start time in clock ticks since boot, or undefined when it is gone or a zombie. */
 export function startTime(pid: number): number | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return undefined;
-  }
-  // The command name may hold spaces and parentheses: fields are counted after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+  const fields = procStatFields(`/proc/${pid}/stat`);
+  if (fields === undefined || fields[0] === 'Z' || fields[0] === 'X') return undefined;
   const ticks = Number(fields[19]);
   return Number.isFinite(ticks) ? ticks % 0x80000000 || 1 : undefined;
 }

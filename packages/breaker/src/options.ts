@@ -1,5 +1,6 @@
 import { InvalidOptionError, checkBoolean, checkNumber, checkOneOf, checkOptions } from '@bulwark/core';
 import type CircuitBreaker from 'opossum';
+import { checkCircuitOptions } from './circuit-options.js';
 import type { IpcMode } from './segment.js';
 
 export interface ResourceOptions {
@@ -36,13 +37,11 @@ export function resolveOptions(input: ResourceOptions | undefined): Resolved {
   const o = checkOptions('options', input, KNOWN);
   if ((o.tickets === undefined) === (o.quota === undefined))
     throw new InvalidOptionError('tickets', o.tickets, 'given, or quota given instead (exactly one of them)');
-  const circuit = o.circuit ?? {};
-  if (typeof circuit !== 'object' || circuit === null) throw new InvalidOptionError('circuit', circuit, "opossum's options object");
   return {
     tickets: o.tickets === undefined ? undefined : checkNumber('tickets', o.tickets, { min: 1, max: 1 << 20, integer: true }),
     quota: o.quota === undefined ? undefined : checkQuota(o.quota),
     acquireTimeoutMs: checkNumber('acquireTimeoutMs', o.acquireTimeoutMs ?? 0, { min: 0, max: 2 ** 31 - 1 }),
-    circuit: { ...circuit },
+    circuit: checkCircuitOptions(o.circuit),
     shareCircuit: checkBoolean('shareCircuit', o.shareCircuit ?? false),
     ipc: checkOneOf('ipc', o.ipc ?? 'posix', ['posix', 'sysv'] as const),
     recreate: checkBoolean('recreate', o.recreate ?? true),

@@ -155,17 +155,38 @@ export class Resource extends GuardEmitter<ResourceEvents> {
 }
 
 const registry = new Map<string, Resource>();
+/** The checked options each open resource was opened with. */
+const openedWith = new WeakMap<Resource, Resolved>();
+
+/** Options that shape the host's shared state: a second caller asking for others gets a warning. */
+const SHAPING = ['tickets', 'quota', 'ipc', 'shareCircuit'] as const;
 
 /**
  * The resource called `name` in this process, opened on first use (one per name, as Semian's
- * registry). Later calls return the same open resource and ignore `options`, so one options object
- * can serve as the defaults of many resources.
+ * registry). Later calls check `options` too, return the same open resource and keep its options;
+ * a later call asking for other tickets, quota, ipc or shareCircuit emits a BulwarkWarning.
  */
 export function resource(name: string, options?: ResourceOptions): Resource {
   checkString('name', name, /^[\w.:@-]{1,200}$/);
+  const resolved = resolveOptions(options);
   const open = registry.get(name);
-  if (open && !open.closed) return open;
-  const created = new Resource(name, resolveOptions(options));
+  if (open && !open.closed) {
+    warnIfIgnored(open, resolved);
+    return open;
+  }
+  const created = new Resource(name, resolved);
   registry.set(name, created);
+  openedWith.set(created, resolved);
   return created;
+}
+
+function warnIfIgnored(open: Resource, asked: Resolved): void {
+  for (const option of SHAPING) {
+    const kept = openedWith.get(open)![option];
+    if (asked[option] === kept) continue;
+    process.emitWarning(
+      `resource '${open.name}' is already open with ${option} ${String(kept)}: ${option} ${String(asked[option])} is ignored`,
+      'BulwarkWarning',
+    );
+  }
 }

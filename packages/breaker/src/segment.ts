@@ -1,4 +1,5 @@
 import { closeSync, openSync, readFileSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { processGlobal, sleepSync } from '@bulwark/core';
 import { WORDS, checkHeader, hash31, writeHeader } from './layout.js';
 import { shm } from './native.js';
 
@@ -22,6 +23,8 @@ const BYTES = WORDS * 4;
 /** How long a reader waits for a creator to finish the header before calling it bad. */
 const INIT_GRACE_MS = 200;
 const uid = (): number => process.getuid?.() ?? 0;
+/** Group and other permission bits: a segment with any of them set could be forged by another user. */
+const OPEN_TO_OTHERS = 0o077;
 
 /** Opens the resource's segment, creating it (or replacing a bad one) when needed. */
 export function openSegment(name: string, ipc: IpcMode): Segment {
@@ -40,6 +43,10 @@ function openPosix(name: string, nameHash: number): Segment {
   for (let attempt = 0; Date.now() < deadline; attempt++) {
     const before = statSync(path, { throwIfNoEntry: false });
     if (before && before.uid !== uid()) throw new Error(`${path} belongs to uid ${before.uid}, not ${uid()}`);
+    if (before && (before.mode & OPEN_TO_OTHERS) !== 0) {
+      unlinkQuietly(path); // group or others could write the counts: never trusted
+      continue;
+    }
     if (!before) {
       const words = shm().create(WORDS, 'Int32Array', key, '600');
       if (!words) continue; // another process created it first
@@ -57,7 +64,7 @@ function openPosix(name: string, nameHash: number): Segment {
     }
     const words = shm().get(key, 'Int32Array');
     const after = statSync(path, { throwIfNoEntry: false });
-    if (!words || !after || after.ino !== before.ino) continue;
+    if (!words || !after || after.ino !== before.ino || (after.mode & OPEN_TO_OTHERS) !== 0) continue;
     const header = settle(words, nameHash, before.ctimeMs);
     if (header === 'ok') return posixSegment(words, key, path, before.ino, false);
     if (header !== 'initializing') unlinkQuietly(path); // 'bad' or 'foreign': never trusted
@@ -142,7 +149,7 @@ function openSysv(name: string, nameHash: number): Segment {
       writeHeader(words, nameHash);
       return sysvSegment(words, key, true);
     }
-    if (row.size !== BYTES) {
+    if (row.size !== BYTES || (row.perms & OPEN_TO_OTHERS) !== 0) {
       if (!removeSysv(key, row.shmid)) probe++;
       continue;
     }
@@ -163,7 +170,7 @@ function openSysv(name: string, nameHash: number): Segment {
  * one mapping address per shmid, and destroy() unmaps it, so a segment still in use here is never
  * destroyed through it.
  */
-const attachedSysv: Set<number> = ((globalThis as Record<symbol, Set<number>>)[Symbol.for('bulwark.breaker.sysv-attached')] ??= new Set());
+const attachedSysv: Set<number> = processGlobal('breaker.sysv-attached', () => new Set<number>());
 
 function removeSysv(key: number, shmid: number): boolean {
   if (shmid !== -1 && attachedSysv.has(shmid)) return false;
@@ -197,6 +204,5 @@ function settle(words: Int32Array, nameHash: number, since: number): ReturnType<
   return header === 'initializing' ? 'bad' : header;
 }
 
-const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 /** A 1 ms synchronous pause, used only while opening a segment that another process is creating. */
-const pause = (): void => void Atomics.wait(pauseCell, 0, 0, 1);
+const pause = (): void => sleepSync(1);

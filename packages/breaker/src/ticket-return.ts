@@ -15,6 +15,12 @@ const callPlain = (fn: () => unknown): Promise<unknown> => {
   return typeof (value as Promise<unknown> | undefined)?.then === 'function' ? (value as Promise<unknown>) : Promise.resolve(value);
 };
 
+// opossum itself wraps any other plain value: only undefined and null (no `.then` to read) need it.
+const callDirect = (fn: () => unknown): unknown => {
+  const value = fn();
+  return value ?? Promise.resolve(value);
+};
+
 /**
  * Gives a run()'s ticket back once its call is over. Normally on opossum's own outcome event, which
  * costs no promise of ours; for a call opossum timed out, when `fn` itself settles, since the
@@ -34,7 +40,7 @@ export class TicketReturn {
   ) {
     this.#timeouts = options.timeout !== false && options.timeout !== 0; // opossum's default is 10 s
     this.#byEvents = options.enabled !== false;
-    this.action = this.#timeouts || !this.#byEvents ? (fn, token) => this.#call(fn, token) : callPlain;
+    this.action = this.#timeouts || !this.#byEvents ? (fn, token) => this.#call(fn, token) : (callDirect as (fn: () => unknown) => Promise<unknown>);
   }
 
   listen(breaker: EventEmitter): void {

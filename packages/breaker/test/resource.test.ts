@@ -35,6 +35,14 @@ describe('options', () => {
     [{ tickets: 1, acquireTimeoutMs: -1 }, /acquireTimeoutMs must be/],
     [{ tickets: 1, recreate: 'yes' }, /recreate must be true or false/],
     [{ tickets: 1, semaphores: 3 }, /options.semaphores must be one of the known options/],
+    [{ tickets: 1, circuit: { resetTimout: 1_000 } }, /circuit.resetTimout must be one of the known options .*got 1000/],
+    [{ tickets: 1, circuit: { timeout: -1 } }, /circuit.timeout must be a number from 0 .*got -1/],
+    [{ tickets: 1, circuit: { timeout: true } }, /circuit.timeout must be a number .*got true/],
+    [{ tickets: 1, circuit: { resetTimeout: Number.NaN } }, /circuit.resetTimeout must be/],
+    [{ tickets: 1, circuit: { errorThresholdPercentage: 150 } }, /circuit.errorThresholdPercentage must be a number from 0 to 100, got 150/],
+    [{ tickets: 1, circuit: { volumeThreshold: 2.5 } }, /circuit.volumeThreshold must be an integer/],
+    [{ tickets: 1, circuit: { enabled: 'yes' } }, /circuit.enabled must be true or false, got 'yes'/],
+    [{ tickets: 1, circuit: 'fast' }, /circuit must be opossum's options object, got 'fast'/],
   ])('rejects %o at construction, naming the option and the value', (options, message) => {
     expect(() => open(options as ResourceOptions)).toThrow(message);
   });
@@ -57,10 +65,39 @@ describe('resource', () => {
   it('is one per name in a process, and a new one after close', () => {
     const name = uniqueName('registry');
     const first = open({ tickets: 1 }, name);
-    expect(resource(name, { tickets: 5 })).toBe(first);
+    expect(resource(name, { tickets: 1 })).toBe(first);
     first.close();
     const second = open({ tickets: 1 }, name);
     expect(second).not.toBe(first);
+  });
+
+  it('checks the options of a later call for an open name, and throws naming the option', () => {
+    const name = uniqueName('registry');
+    open({ tickets: 1 }, name);
+    expect(() => resource(name, { tickets: 1, circuit: { timeout: -1 } })).toThrow(/circuit.timeout must be .*got -1/);
+    expect(() => resource(name, { tickets: 0 })).toThrow(/tickets must be an integer from 1/);
+  });
+
+  it('keeps the first options and warns (BulwarkWarning) naming the resource and each ignored option', async () => {
+    const name = uniqueName('registry');
+    const first = open({ tickets: 1 }, name);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      expect(resource(name, { tickets: 1, acquireTimeoutMs: 50 })).toBe(first); // not a shaping option: no warning
+      expect(resource(name, { tickets: 5, ipc: 'sysv', shareCircuit: true })).toBe(first);
+      await sleep(20); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(first.tickets).toBe(1);
+    expect(first.ipc.mode).toBe('posix');
+    expect(warnings.map((w) => [w.name, w.message])).toEqual([
+      ['BulwarkWarning', `resource '${name}' is already open with tickets 1: tickets 5 is ignored`],
+      ['BulwarkWarning', `resource '${name}' is already open with ipc posix: ipc sysv is ignored`],
+      ['BulwarkWarning', `resource '${name}' is already open with shareCircuit false: shareCircuit true is ignored`],
+    ]);
   });
 
   it("runs the function and passes its value and its own error through", async () => {
@@ -74,6 +111,12 @@ describe('resource', () => {
         throw error;
       }),
     ).rejects.toBe(error);
+    expect(res.held).toBe(0);
+  });
+
+  it('passes plain values through as they are with opossum timeout off, and gives each ticket back', async () => {
+    const res = open({ tickets: 1, circuit: { timeout: false } });
+    for (const value of [undefined, null, 0, '', false, 'x']) await expect(res.run(() => value)).resolves.toBe(value);
     expect(res.held).toBe(0);
   });
 

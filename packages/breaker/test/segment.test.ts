@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { openSync, readFileSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -70,6 +70,38 @@ describe('shared memory', () => {
       expect(second.ipc.id).not.toBe(first.ipc.id);
       await expect(second.run(() => 'ran')).resolves.toBe('ran');
     }
+  });
+
+  it('refuses a POSIX object that group or others may access (chmod 0666) and re-creates it 0600', async () => {
+    const name = uniqueName('perms');
+    const first = open(name, { tickets: 1, ipc: 'posix' });
+    const path = `/dev/shm/bulwark.${uid}.${name}`;
+    first.close();
+    words(first)[USED] = 1; // a count that, trusted, would leave no ticket
+    chmodSync(path, 0o666);
+    const second = open(name, { tickets: 1, ipc: 'posix' });
+    expect(second.ipc.id).not.toBe(first.ipc.id);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    await expect(second.run(() => 'ran')).resolves.toBe('ran');
+  });
+
+  it('refuses a SysV segment created 0666 at the resource key, even with a valid header, and re-creates it 0600', async () => {
+    const name = uniqueName('perms');
+    const first = open(name, { tickets: 1, ipc: 'sysv' });
+    const key = first.ipc.key as number;
+    const valid = Int32Array.from(words(first));
+    first.close();
+    destroySysv(key);
+    const forged = shm.create(valid.length, 'Int32Array', key, '666')!;
+    forged.set(valid);
+    forged[USED] = 1; // a count that, trusted, would leave no ticket
+    const forgedId = Number(readFileSync('/proc/sysvipc/shm', 'latin1').split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[0] === String(key))![1]);
+    expect(sysvPerms(forgedId)).toBe('666');
+    const second = open(name, { tickets: 1, ipc: 'sysv' });
+    expect(second.ipc.key).toBe(key);
+    expect(second.ipc.id).not.toBe(forgedId);
+    expect(sysvPerms(second.ipc.id)).toBe('600');
+    await expect(second.run(() => 'ran')).resolves.toBe('ran');
   });
 
   it('refuses a SysV segment of the wrong size and re-creates it', async () => {
