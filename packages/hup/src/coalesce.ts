@@ -1,3 +1,5 @@
+import { unrefTimeout } from '@bulwark/core';
+
 /** How a burst of signals turns into runs. */
 export interface CoalesceTiming {
   /** Quiet time that ends a burst. */
@@ -12,6 +14,11 @@ export interface RunRequest {
   readonly trigger: 'signal' | 'call';
 }
 
+interface Caller<T> {
+  readonly resolve: (result: T) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /**
  * Turns signals into serialized runs: a burst becomes one run after `coalesceMs` of quiet (or
  * `maxDelayMs` after its first signal); signals during a run become exactly one more run after
@@ -23,7 +30,7 @@ export class Coalescer<T> {
   #burstStartedAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<T> | undefined;
-  #called: Array<(result: T) => void> = [];
+  #called: Array<Caller<T>> = [];
   #closed = false;
 
   constructor(
@@ -43,10 +50,10 @@ export class Coalescer<T> {
     if (!this.#running) this.#schedule(Date.now());
   }
 
-  /** Runs now (after the current run, if any), absorbing pending signals; resolves with its result. */
+  /** Runs now (after the current run, if any), absorbing pending signals; settles as that run does. */
   call(): Promise<T> {
-    return new Promise<T>((resolve) => {
-      this.#called.push(resolve);
+    return new Promise<T>((resolve, reject) => {
+      this.#called.push({ resolve, reject });
       if (!this.#running) this.#start('call');
     });
   }
@@ -58,11 +65,14 @@ export class Coalescer<T> {
   }
 
   #schedule(now: number): void {
-    if (this.#timer === undefined) this.#burstStartedAt = now;
-    const due = Math.min(now + this.timing.coalesceMs, this.#burstStartedAt + this.timing.maxDelayMs);
-    this.#clearTimer(false);
-    // Background work: a pending reload must not hold a process open that is otherwise done.
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, due - now)).unref();
+    if (this.#timer === undefined) {
+      this.#burstStartedAt = now;
+      // Background work: a pending reload must not hold a process open that is otherwise done.
+      this.#timer = unrefTimeout(() => this.#fire(), this.timing.coalesceMs);
+    } else if (now + this.timing.coalesceMs <= this.#burstStartedAt + this.timing.maxDelayMs) {
+      this.#timer.refresh();
+    }
+    // Otherwise the armed timer stays: it fires before the burst's maxDelayMs cap.
   }
 
   #fire(): void {
@@ -76,12 +86,26 @@ export class Coalescer<T> {
     const called = this.#called;
     this.#pending = 0;
     this.#called = [];
-    const running = (this.#running = this.run({ signals, trigger: called.length > 0 ? 'call' : trigger }));
-    void running.then((result) => {
-      this.#running = undefined;
-      for (const resolve of called) resolve(result);
-      this.#next();
-    });
+    const running = (this.#running = this.#attempt({ signals, trigger: called.length > 0 ? 'call' : trigger }));
+    // Settles both ways so that a failed run never stops later ones.
+    void running.then(
+      (result) => this.#settle(() => called.forEach((c) => c.resolve(result))),
+      (error: unknown) => this.#settle(() => (called.length > 0 ? called.forEach((c) => c.reject(error)) : rethrow(error))),
+    );
+  }
+
+  #attempt(request: RunRequest): Promise<T> {
+    try {
+      return this.run(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #settle(notify: () => void): void {
+    this.#running = undefined;
+    notify();
+    this.#next();
   }
 
   #next(): void {
@@ -89,8 +113,15 @@ export class Coalescer<T> {
     else if (this.#pending > 0 && !this.#closed) this.#schedule(Date.now());
   }
 
-  #clearTimer(forget = true): void {
+  #clearTimer(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    if (forget) this.#timer = undefined;
+    this.#timer = undefined;
   }
+}
+
+/** Surfaces an error nobody awaits as uncaught, the way Node surfaces a throwing listener. */
+export function rethrow(error: unknown): void {
+  process.nextTick(() => {
+    throw error;
+  });
 }

@@ -21,3 +21,14 @@ export class RollError extends BulwarkError {
     this.name = 'RollError';
   }
 }
+
+/** `guard.reload()` was called after `close()`. */
+export class GuardClosedError extends BulwarkError {
+  static readonly code = 'ERR_HUP_CLOSED';
+  readonly code = GuardClosedError.code;
+
+  constructor() {
+    super('the HUP guard is closed');
+    this.name = 'GuardClosedError';
+  }
+}

@@ -1,11 +1,12 @@
 import { Cleanup, GuardEmitter, type Guard } from '@bulwark/core';
 import diagnostics_channel from 'node:diagnostics_channel';
-import { Coalescer, type RunRequest } from './coalesce.js';
+import { Coalescer, type RunRequest, rethrow } from './coalesce.js';
 import { rollWorkers } from './cluster.js';
-import { ReloadTimeoutError } from './errors.js';
+import { GuardClosedError, ReloadTimeoutError } from './errors.js';
 import { LeakBudget, type LeakReport } from './leak-budget.js';
 import { type HupOptions, type Reload, type ResolvedOptions, resolveOptions } from './options.js';
 import { type Destination, checkDestination, registry, reopen } from './reopen.js';
+import { acquireReloadLock } from './reload-lock.js';
 
 /** A reload that finished. */
 export interface ReloadInfo {
@@ -50,8 +51,6 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
   readonly #budget: LeakBudget | undefined;
   readonly #destinations: ReadonlySet<Destination>;
   #reloads = 0;
-  /** A reload that timed out but has not ended yet: the next one waits for it. */
-  #overdue: Promise<void> | undefined;
 
   constructor(reload: Reload | undefined, options?: HupOptions) {
     super('hup');
@@ -67,9 +66,12 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
     this.#cleanup.defer(() => this.#coalescer.close());
   }
 
-  /** Runs one reload now (after the one in progress, if any), as a HUP burst would; never rejects. */
+  /**
+   * Runs one reload now (after the one in progress, if any), as a HUP burst would. Resolves with
+   * its outcome, failed or not; rejects only with GuardClosedError after close().
+   */
   reload(): Promise<ReloadOutcome> {
-    if (this.#cleanup.done) return Promise.reject(new Error('the HUP guard is closed'));
+    if (this.#cleanup.done) return Promise.reject(new GuardClosedError());
     return this.#coalescer.call();
   }
 
@@ -92,9 +94,17 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
   }
 
   async #run(request: RunRequest): Promise<ReloadOutcome> {
-    // Never two reloads at once, even when one outlived its timeout and ignored its abort signal.
-    await this.#overdue;
-    this.#overdue = undefined;
+    // Never two reloads at once in this process, across guards, even when one outlived its timeout.
+    const release = await acquireReloadLock();
+    const overdue: Array<Promise<unknown>> = [];
+    try {
+      return await this.#reloadOnce(request, overdue);
+    } finally {
+      release(overdue[0]);
+    }
+  }
+
+  async #reloadOnce(request: RunRequest, overdue: Array<Promise<unknown>>): Promise<ReloadOutcome> {
     const started = performance.now();
     const reloads = ++this.#reloads;
     let reopened = 0;
@@ -106,7 +116,7 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
       failure = { reason: 'reopen', error };
     }
     try {
-      await this.#reloadWithTimeout(request.signals);
+      await this.#reloadWithTimeout(request, overdue);
       if (this.#options.rolling) replaced = await rollWorkers(this.#options.timeoutMs);
     } catch (error) {
       failure = { reason: reasonOf(error, this.#options.rolling), error };
@@ -117,9 +127,18 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
     return outcome;
   }
 
+  /** Emits like report(), but a throwing listener cannot break a reload's bookkeeping: its error is rethrown on the next tick. */
+  #tell<K extends keyof HupEvents & string>(event: K, payload: HupEvents[K]): void {
+    try {
+      this.report(event, payload);
+    } catch (error) {
+      rethrow(error);
+    }
+  }
+
   #finish(info: ReloadInfo, failure: { reason: ReloadErrorInfo['reason']; error: unknown } | undefined): ReloadOutcome {
     if (!failure) {
-      this.report('reload', info);
+      this.#tell('reload', info);
       return { ...info, ok: true };
     }
     const error = failure.error as { name?: unknown; code?: unknown; message?: unknown } | undefined;
@@ -130,7 +149,7 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
       errorCode: typeof error?.code === 'string' ? error.code : null,
       message: typeof error?.message === 'string' ? error.message : String(error),
     };
-    this.report('reload-error', payload);
+    this.#tell('reload-error', payload);
     return { ...payload, ok: false };
   }
 
@@ -144,7 +163,8 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
     return all.size;
   }
 
-  async #reloadWithTimeout(signals: number): Promise<void> {
+  /** Runs the app's reload; one that times out and has not ended is pushed to `overdue`. */
+  async #reloadWithTimeout({ signals, trigger }: RunRequest, overdue: Array<Promise<unknown>>): Promise<void> {
     const reload = this.#options.reload;
     if (!reload) return;
     // Made on first use: an AbortController costs more than the rest of a reload's bookkeeping.
@@ -157,7 +177,9 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
     };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ReloadTimeoutError(this.#options.timeoutMs)), this.#options.timeoutMs).unref();
+      timer = setTimeout(() => reject(new ReloadTimeoutError(this.#options.timeoutMs)), this.#options.timeoutMs);
+      // Ref'd while a caller awaits guard.reload(), so its promise settles; background otherwise.
+      if (trigger === 'signal') timer.unref();
     });
     const attempt = Promise.resolve().then(() => reload(context));
     try {
@@ -165,7 +187,7 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
     } catch (error) {
       if (error instanceof ReloadTimeoutError) {
         aborter?.abort(error);
-        this.#overdue = attempt.then(noop, noop);
+        overdue.push(attempt);
       }
       throw error;
     } finally {
@@ -175,11 +197,13 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
 
   #checkLeaks(): void {
     if (!this.#budget) return;
-    for (const leak of this.#budget.afterReload()) this.report('reload-leak', leak);
+    try {
+      for (const leak of this.#budget.afterReload()) this.#tell('reload-leak', leak);
+    } catch (error) {
+      rethrow(error);
+    }
   }
 }
-
-const noop = () => {};
 
 function reasonOf(error: unknown, rolling: boolean): ReloadErrorInfo['reason'] {
   if (error instanceof ReloadTimeoutError) return 'timeout';

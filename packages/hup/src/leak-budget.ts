@@ -70,7 +70,7 @@ function openFds(): number {
 }
 
 /** The soft RLIMIT_NOFILE from /proc/self/limits, or null where there is no such file. */
-export function softNofile(): number | null {
+function softNofile(): number | null {
   try {
     const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
     const soft = line?.split(/\s{2,}/)[1];

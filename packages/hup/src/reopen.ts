@@ -61,7 +61,8 @@ function afterWriteInFlight(stream: WriteStream): Promise<void> {
     const target = stream as unknown as Record<WriteMethod, ((...args: unknown[]) => void) | undefined>;
     const own = methods.map((m) => Object.prototype.hasOwnProperty.call(target, m));
     const original = methods.map((m) => target[m]);
-    const poll = setInterval(() => !writing(stream) && done(), 1).unref();
+    // Ref'd: a caller's guard.reload() waits on it, and it lives only while one write runs.
+    const poll = setInterval(() => !writing(stream) && done(), 1);
     const done = () => {
       clearInterval(poll);
       methods.forEach((m, i) => {

@@ -116,6 +116,8 @@ describe("cluster: 'rolling' in a real node:cluster primary", () => {
     child.kill('SIGHUP');
     await until(() => events(child, 'reload-error').length === 1, 'the failed roll');
     expect(events(child, 'reload-error')[0]).toMatchObject({ reason: 'roll', errorCode: 'ERR_HUP_ROLL', replaced: 0 });
+    // The killed worker's exit can lag on a loaded machine; then wait so a respawn would show.
+    await until(() => lines(child, 'exit').length >= 1, "the hung worker's exit");
     await sleep(300);
     const exits = lines(child, 'exit');
     expect(exits).toHaveLength(1);

@@ -66,6 +66,21 @@ describe('coalescing (fake timers)', () => {
     expect(r.most()).toBe(1);
   });
 
+  it('a burst of 50 HUPs arms one timer and reschedules it, still reloading by maxDelayMs', async () => {
+    const r = recorder();
+    using _guard = onHup(r.reload, { coalesceMs: 100, maxDelayMs: 300 });
+    const armed = vi.spyOn(globalThis, 'setTimeout');
+    for (let i = 0; i < 50; i++) {
+      hup();
+      await vi.advanceTimersByTimeAsync(5);
+    }
+    expect(armed).toHaveBeenCalledTimes(1);
+    armed.mockRestore();
+    expect(r.runs).toEqual([]);
+    await vi.advanceTimersByTimeAsync(60); // 310 ms after the first HUP; quiet time alone would wait to 345
+    expect(r.runs).toEqual([50]);
+  });
+
   it('does nothing without a HUP, and nothing after close()', async () => {
     const r = recorder();
     const guard = onHup(r.reload, { coalesceMs: 50 });
@@ -107,6 +122,17 @@ describe('coalescing (real timers)', () => {
     expect(r.runs).toEqual([5]);
   });
 
+  it('a burst arms one real timer, rescheduled by refresh(), and reloads once after the quiet time', async () => {
+    const r = recorder();
+    using _guard = onHup(r.reload, { coalesceMs: 50 });
+    const armed = vi.spyOn(globalThis, 'setTimeout');
+    for (let i = 0; i < 20; i++) hup();
+    expect(armed).toHaveBeenCalledTimes(1);
+    armed.mockRestore();
+    await realSleep(300);
+    expect(r.runs).toEqual([20]);
+  });
+
   it('a steady stream reloads by maxDelayMs with real timers', async () => {
     const r = recorder();
     using _guard = onHup(r.reload, { coalesceMs: 80, maxDelayMs: 200 });
@@ -120,7 +146,8 @@ describe('coalescing (real timers)', () => {
 
   it('a reload that hangs past timeoutMs is reported with real timers', async () => {
     const errors: string[] = [];
-    using guard = onHup(() => new Promise(() => {}), { coalesceMs: 0, timeoutMs: 100 });
+    // Ends once aborted: a reload that never ends would hold this process's reload lock for good.
+    using guard = onHup(({ signal }) => new Promise((resolve) => signal.addEventListener('abort', resolve)), { coalesceMs: 0, timeoutMs: 100 });
     guard.on('reload-error', (e) => errors.push(e.reason));
     const outcome = await guard.reload();
     expect(outcome.ok).toBe(false);
