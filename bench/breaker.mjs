@@ -28,7 +28,7 @@ function sysvPair(procs) {
 
 async function contended(ipc) {
   const name = `bench-contended-${process.pid}-${ipc}`;
-  const children = Array.from({ length: 4 }, () => spawn(process.execPath, [here('./breaker-contender.mjs'), name, ipc, String(PAIRS / 4)], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const children = Array.from({ length: 4 }, () => spawn(process.execPath, [here('./fixtures/breaker-contender.mjs'), name, ipc, String(PAIRS / 4)], { stdio: ['ignore', 'pipe', 'inherit'] }));
   const outputs = await Promise.all(children.map(async (child) => {
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
