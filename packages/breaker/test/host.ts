@@ -2,12 +2,34 @@
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type NodeChild, spawnWorkers, stopAll } from '@bulwark/test-rig';
-import type { ResourceOptions } from '../dist/index.js';
+import { type Resource, type ResourceOptions, resource } from '../dist/index.js';
 import { C, createCounter, destroySysv } from './fixtures/counter.mjs';
 
 export { C, destroySysv };
 export const workerScript = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url));
 export const uid = process.getuid!();
+
+const opened: Resource[] = [];
+
+/** Opens a resource for one test; `closeOpened()` (in afterEach) closes it and removes its shared memory. */
+export function openForTest(name: string, options: ResourceOptions): Resource {
+  return track(resource(name, options));
+}
+
+/** Has `closeOpened()` close and remove a resource opened some other way (e.g. through the CJS copy). */
+export function track(res: Resource): Resource {
+  opened.push(res);
+  return res;
+}
+
+/** Closes what `openForTest` opened and removes its POSIX and SysV segments. */
+export function closeOpened(): void {
+  for (const res of opened.splice(0)) {
+    res.close();
+    rmSync(`/dev/shm/bulwark.${uid}.${res.name}`, { force: true });
+    destroySysv(res.ipc.key);
+  }
+}
 
 let serial = 0;
 /** A resource name no other test or run uses. */

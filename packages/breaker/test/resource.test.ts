@@ -4,20 +4,10 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BulkheadFullError, CircuitOpenError, type Resource, type ResourceOptions, resource } from '../dist/index.js';
-import { sleep, uid, uniqueName } from './host.js';
+import { closeOpened, openForTest, sleep, track, uid, uniqueName } from './host.js';
 
-const opened: Resource[] = [];
-function open(options: ResourceOptions, name = uniqueName('res')): Resource {
-  const res = resource(name, options);
-  opened.push(res);
-  return res;
-}
-afterEach(() => {
-  for (const res of opened.splice(0)) {
-    res.close();
-    rmSync(`/dev/shm/bulwark.${uid}.${res.name}`, { force: true });
-  }
-});
+const open = (options: ResourceOptions, name = uniqueName('res')): Resource => openForTest(name, options);
+afterEach(closeOpened);
 
 const never = () => new Promise<void>(() => {});
 const failing = () => Promise.reject(new Error('down'));
@@ -197,7 +187,7 @@ it('works from require() too, and its errors match across the ESM and CJS copies
   const { createRequire } = await import('node:module');
   const cjs = createRequire(import.meta.url)('../dist/index.cjs') as typeof import('../dist/index.js');
   const res = cjs.resource(uniqueName('cjs'), { tickets: 1 });
-  opened.push(res as unknown as Resource);
+  track(res as unknown as Resource);
   void res.run(never);
   const error = await res.run(() => 'x').catch((e: unknown) => e);
   expect(error).toBeInstanceOf(BulkheadFullError);
@@ -211,7 +201,6 @@ describe('close', () => {
     const resources = process.getActiveResourcesInfo().length;
     const exitListeners = process.listenerCount('exit');
     const res = open({ tickets: 1, shareCircuit: true });
-    opened.pop(); // closed here, cleaned below
     await res.run(() => 'ran');
     res.close();
     res.close();

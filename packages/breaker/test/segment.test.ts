@@ -4,8 +4,8 @@ import { chmodSync, closeSync, openSync, readFileSync, rmSync, statSync, writeSy
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Resource, resource } from '../dist/index.js';
-import { destroySysv, sleep, uid, uniqueName } from './host.js';
+import type { Resource } from '../dist/index.js';
+import { closeOpened, destroySysv, openForTest, sleep, uid, uniqueName } from './host.js';
 
 const shm = createRequire(import.meta.url)('shm-typed-array') as {
   get(key: number | string, type: 'Int32Array'): Int32Array | null;
@@ -15,19 +15,8 @@ const shm = createRequire(import.meta.url)('shm-typed-array') as {
 const USED = 8;
 const slot = (i: number) => ({ pid: 32 + i * 4, start: 33 + i * 4, held: 34 + i * 4 });
 
-const opened: Resource[] = [];
-const open = (name: string, options: Parameters<typeof resource>[1]): Resource => {
-  const res = resource(name, options);
-  opened.push(res);
-  return res;
-};
-afterEach(() => {
-  for (const res of opened.splice(0)) {
-    res.close();
-    rmSync(`/dev/shm/bulwark.${uid}.${res.name}`, { force: true });
-    destroySysv(res.ipc.key);
-  }
-});
+const open = openForTest;
+afterEach(closeOpened);
 
 function sysvPerms(shmid: number): string | undefined {
   const row = readFileSync('/proc/sysvipc/shm', 'latin1').split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[1] === String(shmid));

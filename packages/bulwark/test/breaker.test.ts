@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type FaultProxy, sharedMariaDb, startFaultProxy } from '@bulwark/test-rig';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -80,9 +80,12 @@ describe('the breaker flag over mysql2', () => {
     expect((await db.query('SELECT 1 AS n'))[0]).toEqual([{ n: 1 }]);
   });
 
-  it('close() puts mysql2 back as it was', async () => {
+  it('opens no resource before a pool is made, and close() puts mysql2 back as it was', async () => {
+    const probe = `/dev/shm/bulwark.${process.getuid!()}.mysql_localhost_3306`;
+    rmSync(probe, { force: true });
     const raw = mysql.createPool;
     const guards = enable({ breaker: true });
+    expect(existsSync(probe)).toBe(false);
     expect(mysql.createPool).not.toBe(raw);
     await guards.close();
     expect(mysql.createPool).toBe(raw);

@@ -2,7 +2,7 @@ import Module from 'node:module';
 import { processGlobal } from '@bulwark/core';
 import { wrapConnection } from './create.js';
 import { kOriginal } from './forward.js';
-import { type WrapOptions, resolvePolicy } from './options.js';
+import { type WrapOptions, checkWrapOptions } from './options.js';
 import { wrapPool } from './pool.js';
 
 // One per process: an ESM and a CJS copy of this package must not both patch mysql2.
@@ -48,7 +48,7 @@ function patch(exports: Exports, options: WrapOptions, undo: Array<() => void>):
  * bound before this ran keep the unpatched function. Returns the undo.
  */
 export function instrumentMysql2(options: WrapOptions = {}): () => void {
-  resolvePolicy(options, 'localhost', 3306); // bad options throw now, naming them
+  checkWrapOptions(options); // bad options throw now, naming them
   if (instrumented.active) throw new Error('mysql2 is already instrumented by bulwark in this process; close the other guard first');
   instrumented.active = true;
   const undo: Array<() => void> = [];

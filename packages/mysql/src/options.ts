@@ -69,6 +69,11 @@ export function setDefaults(options: WrapOptions): WrapOptions {
   return previous;
 }
 
+/** Throws, naming the option and value, when `options` are bad; opens nothing (no `resourceFor` call). */
+export function checkWrapOptions(options: WrapOptions | undefined): void {
+  checkValues({ ...defaults, ...checkOptions('options', options, wrapKeys) });
+}
+
 /** Checks `options` over the defaults and resolves the retry policy for a server at host:port. */
 export function resolvePolicy(options: WrapOptions | undefined, host: string, port: number): Policy {
   const o = { ...defaults, ...checkOptions('options', options, wrapKeys) };
