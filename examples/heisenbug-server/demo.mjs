@@ -2,19 +2,11 @@
 // green, requests time out), with it (deaf found, kicked, report, exit, restart), and a blocked run.
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '@bulwark/test-rig';
 import { supervise } from './supervisor.mjs';
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 
 function request(port) {
   const at = Date.now();
