@@ -69,7 +69,7 @@ function printTable(rows) {
     return Array.from({ length: height }, (_, i) => cells.map((c, j) => (c[i] ?? '').padEnd(width[keys[j]])).join('  ').trimEnd()).join('\n');
   };
   console.log(`\n${row(header)}\n${keys.map((k) => '-'.repeat(width[k])).join('  ')}`);
-  console.log(lines.slice(1).map(row).join(`\n${keys.map((k) => ' '.repeat(width[k])).join('  ')}\n`));
+  console.log(lines.slice(1).map(row).join('\n\n'));
 }
 
 function wrap(text, width) {
