@@ -110,6 +110,7 @@ describe('reopen targets', () => {
     const dir = tempDir();
     const path = join(dir, 'a.log');
     const stream = createWriteStream(path, { flags: 'a' });
+    await once(stream, 'open'); // the file exists before the first rename, however busy the machine
     using guard = onHup(undefined, { reopen: [stream] });
     let n = 0;
     let writing = true;
