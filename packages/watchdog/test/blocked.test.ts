@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type NodeChild, stopAll } from '@bulwark/test-rig';
-import { lines, reports, startApp, waitFor } from './helpers.js';
+import { lines, reports, startApp, ticks, ticksAfter, waitFor } from './helpers.js';
 
 const children: NodeChild[] = [];
 afterEach(async () => {
@@ -53,9 +53,8 @@ describe('a blocked event loop', () => {
     expect(file!.report.kernel?.state).toBe('S');
     // The pause that could not land is dropped: once the syscall returns the loop runs on.
     await waitFor(child, 'unstuck');
-    const ticks = lines(child).filter((l) => l.type === 'tick').length;
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    expect(lines(child).filter((l) => l.type === 'tick').length).toBeGreaterThan(ticks);
+    const before = ticks(child);
+    expect(await ticksAfter(child, 600)).toBeGreaterThan(before);
   });
 
   it('reports the recovery once the loop runs again', async () => {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type NodeChild, stopAll } from '@bulwark/test-rig';
-import { lines, reports, startApp, waitFor } from './helpers.js';
+import { reports, startApp, ticks, ticksAfter, waitFor } from './helpers.js';
 
 const children: NodeChild[] = [];
 afterEach(async () => {
@@ -32,10 +32,9 @@ describe('a deaf server', () => {
     expect(file!.report).toMatchObject({ kind: 'deaf', probe: { failures: 3 } });
     expect(file!.mode).toBe(0o600);
     // The loop stayed healthy all along: the log kept ticking.
-    const ticks = lines(child).filter((l) => l.type === 'tick').length;
+    const before = ticks(child);
     await child.line(/"type":"tick"/);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(lines(child).filter((l) => l.type === 'tick').length).toBeGreaterThan(ticks);
+    expect(await ticksAfter(child, 500)).toBeGreaterThan(before);
   });
 
   it('is kicked with a signal that has a no-op listener, and the report says whether that helped', async () => {
@@ -69,9 +68,8 @@ describe('a deaf server', () => {
     expect(await request(ready.port as number)).not.toBe(200);
     // The spare descriptor kept for reports let the watchdog write one anyway.
     expect(reports(reportDir)).toHaveLength(1);
-    const ticks = lines(child).filter((l) => l.type === 'tick').length;
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    expect(lines(child).filter((l) => l.type === 'tick').length).toBeGreaterThan(ticks);
+    const before = ticks(child);
+    expect(await ticksAfter(child, 600)).toBeGreaterThan(before);
   });
 
   it('is found through a Unix socket probe', async () => {

@@ -31,6 +31,13 @@ export async function waitFor(child: NodeChild, type: string, timeoutMs = 20_000
   return lines(child).find((l) => l.type === type)!;
 }
 
+/** How many timer ticks the fixture has logged; `ticksAfter` waits `ms` and counts again. */
+export const ticks = (child: NodeChild): number => lines(child).filter((l) => l.type === 'tick').length;
+export async function ticksAfter(child: NodeChild, ms: number): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return ticks(child);
+}
+
 export interface Report {
   readonly kind: string;
   readonly detectedAt: string;
