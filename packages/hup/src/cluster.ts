@@ -1,3 +1,4 @@
+import { unrefTimeout } from '@bulwark/core';
 import cluster, { type Worker } from 'node:cluster';
 import { once } from 'node:events';
 import { RollError } from './errors.js';
@@ -51,7 +52,7 @@ async function retire(worker: Worker, timeoutMs: number): Promise<void> {
   const exited = once(worker, 'exit');
   worker.disconnect();
   // A worker that will not leave gracefully is killed: its replacement already serves.
-  const timer = setTimeout(() => !worker.isDead() && worker.process.kill('SIGKILL'), timeoutMs).unref();
+  const timer = unrefTimeout(() => !worker.isDead() && worker.process.kill('SIGKILL'), timeoutMs);
   await exited;
   clearTimeout(timer);
 }

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '@bulwark/core';
+import { InvalidOptionError, processGlobal } from '@bulwark/core';
 import fs, { WriteStream } from 'node:fs';
 import { promisify } from 'node:util';
 
@@ -12,7 +12,6 @@ export type Destination = Reopenable | WriteStream;
 
 const open = promisify(fs.open);
 const close = promisify(fs.close);
-const kRegistry = Symbol.for('bulwark.hup.reopen');
 
 /** Throws naming `option` unless `value` is something the guard knows how to reopen. */
 export function checkDestination(option: string, value: unknown): Destination {
@@ -94,8 +93,7 @@ type Registry = Set<Destination>;
 
 /** The process-wide set of destinations every HUP guard reopens (shared by ESM and CJS copies). */
 export function registry(): Registry {
-  const store = globalThis as { [kRegistry]?: Registry };
-  return (store[kRegistry] ??= new Set());
+  return processGlobal<Registry>('hup.reopen', () => new Set());
 }
 
 /**
