@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,17 +54,28 @@ export class MariaDb implements MariaDbAddress {
     this.socketPath = join(dir, 'mysqld.sock');
   }
 
-  /** Installs a fresh datadir and starts the server. Throws with the server's log when it fails. */
-  static async start(): Promise<MariaDb> {
+  /**
+   * Installs a fresh datadir and starts the server. Throws with the server's log when it fails.
+   * `tmpRoot` (default `os.tmpdir()`) is where its temp dir is made and where dirs of dead runs
+   * are swept.
+   */
+  static async start({ tmpRoot = tmpdir() }: { tmpRoot?: string } = {}): Promise<MariaDb> {
     const install = requireCommand('mariadb-install-db');
     requireCommand('mariadbd');
-    sweepStale();
-    const dir = mkdtempSync(join(tmpdir(), 'bulwark-mariadb-'));
+    sweepStale(tmpRoot);
+    const dir = mkdtempSync(join(tmpRoot, 'bulwark-mariadb-'));
     writeFileSync(join(dir, 'owner.pid'), String(process.pid));
     const server = new MariaDb(dir, await freePort());
+    mkdirSync(server.tmpDir);
     live.add(server);
     try {
-      await promisify(execFile)(install, ['--no-defaults', `--datadir=${server.dataDir}`, '--auth-root-authentication-method=normal']);
+      // Its own tmpdir: two bootstraps sharing /tmp collide on their temp tables' names.
+      await promisify(execFile)(install, [
+        '--no-defaults',
+        `--datadir=${server.dataDir}`,
+        `--tmpdir=${server.tmpDir}`,
+        '--auth-root-authentication-method=normal',
+      ]);
       await server.#launch();
       const admin = await mysql.createConnection({ ...server.address, database: undefined });
       await admin.query(`CREATE DATABASE IF NOT EXISTS ${server.database}`);
@@ -78,6 +89,9 @@ export class MariaDb implements MariaDbAddress {
 
   get dataDir(): string {
     return join(this.dir, 'data');
+  }
+  get tmpDir(): string {
+    return join(this.dir, 'tmp');
   }
   get address(): MariaDbAddress {
     const { host, port, socketPath, user, password, database } = this;
@@ -134,6 +148,7 @@ export class MariaDb implements MariaDbAddress {
     const args = [
       '--no-defaults',
       `--datadir=${this.dataDir}`,
+      `--tmpdir=${this.tmpDir}`,
       `--socket=${this.socketPath}`,
       `--port=${this.port}`,
       '--bind-address=127.0.0.1',
@@ -176,10 +191,10 @@ export class MariaDb implements MariaDbAddress {
  * Removes temp dirs of runs killed before they could clean up (SIGKILL, a timeout's
  * SIGTERM): their server died with them (setpriv's parent-death signal), their dir did not.
  */
-function sweepStale(): void {
-  for (const name of readdirSync(tmpdir())) {
+function sweepStale(tmpRoot: string): void {
+  for (const name of readdirSync(tmpRoot)) {
     if (!name.startsWith('bulwark-mariadb-')) continue;
-    const dir = join(tmpdir(), name);
+    const dir = join(tmpRoot, name);
     try {
       // The process that started the server owns the dir; a killed server of a live owner stays.
       if (alive(Number(readFileSync(join(dir, 'owner.pid'), 'utf8')))) continue;
@@ -200,6 +215,6 @@ function alive(pid: number): boolean {
 }
 
 /** Starts a private MariaDB (see {@link MariaDb.start}). */
-export function startMariaDb(): Promise<MariaDb> {
-  return MariaDb.start();
+export function startMariaDb(options?: { tmpRoot?: string }): Promise<MariaDb> {
+  return MariaDb.start(options);
 }

@@ -1,6 +1,8 @@
 import mysql from 'mysql2/promise';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { afterAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MariaDb, sharedMariaDb, spawnNode } from '@bulwark/test-rig';
 
@@ -53,13 +55,16 @@ describe('private MariaDB', () => {
   });
 
   it('a run killed with SIGKILL leaves no server running, and the next start removes its dir', async () => {
-    const owner = spawnNode(fileURLToPath(new URL('./fixtures/start-mariadb.mjs', import.meta.url)));
+    // A temp root of its own: a server another test file starts meanwhile sweeps only os.tmpdir().
+    const tmpRoot = mkdtempSync(join(tmpdir(), 'bulwark-rig-sweep-'));
+    onTestFinished(() => rmSync(tmpRoot, { recursive: true, force: true }));
+    const owner = spawnNode(fileURLToPath(new URL('./fixtures/start-mariadb.mjs', import.meta.url)), { args: [tmpRoot] });
     const { dir, pid } = JSON.parse((await owner.line(/^\{.*\}$/, 30_000))[0]) as { dir: string; pid: number };
     owner.kill('SIGKILL');
     await owner.exited;
     await expect.poll(() => isAlive(pid), { timeout: 10_000 }).toBe(false);
     expect(existsSync(dir)).toBe(true);
-    const next = await MariaDb.start();
+    const next = await MariaDb.start({ tmpRoot });
     expect(existsSync(dir)).toBe(false);
     await next.close();
   });
