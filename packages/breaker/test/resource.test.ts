@@ -130,19 +130,27 @@ describe('resource', () => {
     expect(res.held).toBe(0);
   });
 
-  it("gives the ticket back at once when opossum's own capacity refuses the call", async () => {
-    const res = open({ tickets: 5, circuit: { capacity: 1 } });
-    void res.run(never);
+  it.each([{}, { timeout: false as const }])("gives the ticket back at once when opossum's own capacity refuses the call, with %o", async (circuit) => {
+    const res = open({ tickets: 5, circuit: { ...circuit, capacity: 1 } });
+    let finish!: () => void;
+    const first = res.run(() => new Promise<void>((resolve) => (finish = resolve)));
     await expect(res.run(() => 'x')).rejects.toMatchObject({ code: 'ESEMLOCKED' });
     expect(res.held).toBe(1);
+    finish();
+    await first;
+    expect(res.held).toBe(0);
+    await expect(res.run(() => 'y')).resolves.toBe('y'); // opossum's own count came back too
   });
 
-  it.each([{ enabled: false }, { cache: true }, { timeout: 1_000 }])('gives every ticket back with opossum options %o', async (circuit) => {
+  it.each([{ enabled: false }, { cache: true }, { timeout: 1_000 }, { timeout: false as const }, { timeout: false as const, cache: true }])(
+    'gives every ticket back with opossum options %o',
+    async (circuit) => {
     const res = open({ tickets: 1, circuit });
-    for (let i = 0; i < 3; i++) await expect(res.run(async () => i)).resolves.toBe(circuit.cache ? 0 : i); // a cache hit is settled too
-    if (!circuit.cache) await expect(res.run(failing)).rejects.toThrow('down');
-    expect(res.held).toBe(0);
-  });
+      for (let i = 0; i < 3; i++) await expect(res.run(async () => i)).resolves.toBe(circuit.cache ? 0 : i); // a cache hit is settled too
+      if (!circuit.cache) await expect(res.run(failing)).rejects.toThrow('down');
+      expect(res.held).toBe(0);
+    },
+  );
 
   it('waits for a ticket without blocking the event loop', async () => {
     const res = open({ tickets: 1, acquireTimeoutMs: 2_000 });
