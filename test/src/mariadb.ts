@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
+import { isAlive } from './processes.js';
 import { findCommand, requireCommand } from './requirements.js';
+
+export interface MariaDbStartOptions {
+  /** Where the server's temp dir is made, and where dirs of dead runs are swept. @default os.tmpdir() */
+  readonly tmpRoot?: string;
+}
 
 /** How to reach a MariaDB: plain data, so a vitest `globalSetup` can `provide` it to tests. */
 export interface MariaDbAddress {
@@ -54,12 +60,8 @@ export class MariaDb implements MariaDbAddress {
     this.socketPath = join(dir, 'mysqld.sock');
   }
 
-  /**
-   * Installs a fresh datadir and starts the server. Throws with the server's log when it fails.
-   * `tmpRoot` (default `os.tmpdir()`) is where its temp dir is made and where dirs of dead runs
-   * are swept.
-   */
-  static async start({ tmpRoot = tmpdir() }: { tmpRoot?: string } = {}): Promise<MariaDb> {
+  /** Installs a fresh datadir and starts the server. Throws with the server's log when it fails. */
+  static async start({ tmpRoot = tmpdir() }: MariaDbStartOptions = {}): Promise<MariaDb> {
     const install = requireCommand('mariadb-install-db');
     requireCommand('mariadbd');
     sweepStale(tmpRoot);
@@ -197,7 +199,7 @@ function sweepStale(tmpRoot: string): void {
     const dir = join(tmpRoot, name);
     try {
       // The process that started the server owns the dir; a killed server of a live owner stays.
-      if (alive(Number(readFileSync(join(dir, 'owner.pid'), 'utf8')))) continue;
+      if (isAlive(Number(readFileSync(join(dir, 'owner.pid'), 'utf8')))) continue;
     } catch {
       continue; // an owner still writing its dir, or another sweep removed it
     }
@@ -205,16 +207,7 @@ function sweepStale(tmpRoot: string): void {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Starts a private MariaDB (see {@link MariaDb.start}). */
-export function startMariaDb(options?: { tmpRoot?: string }): Promise<MariaDb> {
+export function startMariaDb(options?: MariaDbStartOptions): Promise<MariaDb> {
   return MariaDb.start(options);
 }

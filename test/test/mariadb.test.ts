@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MariaDb, sharedMariaDb, spawnNode } from '@bulwark/test-rig';
+import { MariaDb, isAlive, sharedMariaDb, spawnNode } from '@bulwark/test-rig';
 
 describe('private MariaDB', () => {
   it('the shared server of the run answers queries', async () => {
@@ -69,12 +69,3 @@ describe('private MariaDB', () => {
     await next.close();
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,10 +1,10 @@
 import type { EventEmitter } from 'node:events';
 import type CircuitBreaker from 'opossum';
 
-/** What opossum emits once per settled call (a timeout is followed by one of these too). */
-const OUTCOMES = ['success', 'failure', 'reject', 'cacheHit', 'coalesceCacheHit'] as const;
 /** The outcomes of calls opossum settles without asking its semaphore: the ticket run() took comes back here. */
 const UNSENT = ['reject', 'cacheHit', 'coalesceCacheHit'] as const;
+/** What opossum emits once per settled call (a timeout is followed by one of these too). */
+const OUTCOMES = ['success', 'failure', ...UNSENT] as const;
 
 /** Carries a call's promise to opossum's 'timeout' event, which only gives the call's arguments. */
 export interface Token {
