@@ -20,7 +20,7 @@ async function handle(request) {
 const server = createServer((request, response) => {
   handle(request).then(
     (body) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
-    (error) => response.writeHead(error.status ?? 500).end(JSON.stringify({ code: error.code, reason: error.bulwark?.reason })),
+    (error) => response.writeHead(error.status ?? 500).end(JSON.stringify({ code: error.code, ...error.bulwark })),
   );
 });
 server.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
