@@ -37,7 +37,7 @@ describe('connections that die under the caller', () => {
     proxy.clear();
   });
 
-  it('exactly-once writes under resets: no duplicate rows, every failure says write-in-doubt', async () => {
+  it('exactly-once writes under resets: no duplicate rows, a write sent is never sent again, one never sent is not stored', async () => {
     const pool = createPool({ ...through, connectionLimit: 4 });
     proxy.fault({ kind: 'reset-before-answer', probability: 0.3, match: /^INSERT INTO orders/ });
     proxy.fault({ kind: 'close-on-connect', probability: 0.2 });
@@ -51,12 +51,14 @@ describe('connections that die under the caller', () => {
     );
     proxy.clear();
     const failed = outcomes.filter((o) => o !== 'ok');
-    expect(failed.length).toBeGreaterThan(0);
-    expect(new Set(failed)).toEqual(new Set(['write-in-doubt']));
+    expect(failed).toContain('write-in-doubt');
+    // A write gives up sent (write-in-doubt) or, rarely, after every connect was closed on it.
+    expect(failed.filter((o) => o !== 'write-in-doubt' && o !== 'attempts-exhausted')).toEqual([]);
     const [rows] = (await pool.query('SELECT request, COUNT(*) AS n FROM orders GROUP BY request')) as unknown as [Array<{ request: number; n: number }>];
     expect(rows.filter((r) => r.n > 1)).toEqual([]);
     const stored = new Set(rows.map((r) => r.request));
     outcomes.forEach((o, request) => o === 'ok' && expect(stored.has(request)).toBe(true));
+    outcomes.forEach((o, request) => o === 'attempts-exhausted' && expect(stored.has(request)).toBe(false));
     await pool.end();
   });
 });
