@@ -50,8 +50,10 @@ describe('the watchdog flag', () => {
     const options = { stallMs: 500, reportDir: dir, probe: { path: '/healthz', failures: 2 } };
     const child = spawnNode(fixture('server.mjs'), { cwd, execArgv: ['--import', 'bulwark/register'], env: { BULWARK_WATCHDOG: JSON.stringify(options) } });
     children.push(child);
-    await expect.poll(() => readdirSync(dir).length, { timeout: 20_000, interval: 200 }).toBe(1);
-    const report = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8'));
+    // A report appears whole, under its final name.
+    const written = () => readdirSync(dir).filter((name) => name.endsWith('.json'));
+    await expect.poll(() => written().length, { timeout: 20_000, interval: 200 }).toBe(1);
+    const report = JSON.parse(readFileSync(join(dir, written()[0]!), 'utf8'));
     expect(report).toMatchObject({ kind: 'deaf', probe: { failures: 2, target: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/healthz$/) } });
   });
 

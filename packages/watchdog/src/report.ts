@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SpareFd } from './spare-fd.js';
 
@@ -14,24 +14,30 @@ export class ReportWriter {
     readonly spare: SpareFd,
   ) {}
 
-  /** Writes `report` as JSON and returns its path, or undefined when capped or failed. */
+  /**
+   * Writes `report` as JSON and returns its path, or undefined when capped or failed. The file is
+   * written under a `.partial` name and renamed, so whoever watches the dir sees it whole.
+   */
   write(kind: string, report: object, now = Date.now()): string | undefined {
     while (this.#written.length > 0 && now - this.#written[0]! > hourMs) this.#written.shift();
     if (this.#written.length >= this.perHour) return undefined;
     const path = join(this.dir, `watchdog-${process.pid}-${new Date(now).toISOString().replace(/[:.]/g, '-')}-${kind}.json`);
     // The spare descriptor lets the report be written when the process has none left.
+    const partial = `${path}.partial`;
     return this.spare.use(() => {
       try {
         mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-        const fd = openSync(path, 'wx', 0o600);
+        const fd = openSync(partial, 'wx', 0o600);
         try {
           writeSync(fd, `${JSON.stringify(report, null, 2)}\n`);
         } finally {
           closeSync(fd);
         }
+        renameSync(partial, path);
         this.#written.push(now);
         return path;
       } catch {
+        rmSync(partial, { force: true });
         return undefined;
       }
     });
