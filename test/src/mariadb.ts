@@ -51,12 +51,10 @@ export class MariaDb implements MariaDbAddress {
   readonly database = 'bulwark';
   readonly socketPath: string;
   process: ChildProcess | undefined;
+  #port = 0;
   #log = '';
 
-  private constructor(
-    readonly dir: string,
-    readonly port: number,
-  ) {
+  private constructor(readonly dir: string) {
     this.socketPath = join(dir, 'mysqld.sock');
   }
 
@@ -67,7 +65,7 @@ export class MariaDb implements MariaDbAddress {
     sweepStale(tmpRoot);
     const dir = mkdtempSync(join(tmpRoot, 'bulwark-mariadb-'));
     writeFileSync(join(dir, 'owner.pid'), String(process.pid));
-    const server = new MariaDb(dir, await freePort());
+    const server = new MariaDb(dir);
     mkdirSync(server.tmpDir);
     live.add(server);
     try {
@@ -78,7 +76,7 @@ export class MariaDb implements MariaDbAddress {
         `--tmpdir=${server.tmpDir}`,
         '--auth-root-authentication-method=normal',
       ]);
-      await server.#launch();
+      await server.#launchOnFreePort();
       const admin = await mysql.createConnection({ ...server.address, database: undefined });
       await admin.query(`CREATE DATABASE IF NOT EXISTS ${server.database}`);
       await admin.end();
@@ -89,6 +87,10 @@ export class MariaDb implements MariaDbAddress {
     return server;
   }
 
+  /** The loopback TCP port, chosen at the first launch and kept by every restart. */
+  get port(): number {
+    return this.#port;
+  }
   get dataDir(): string {
     return join(this.dir, 'data');
   }
@@ -144,6 +146,18 @@ export class MariaDb implements MariaDbAddress {
     const exited = once(child, 'exit');
     child.kill(signal);
     await exited;
+  }
+
+  /** Launches on a free port, chosen just now; again on another if someone took it before the bind. */
+  async #launchOnFreePort(): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      this.#port = await freePort();
+      try {
+        return await this.#launch();
+      } catch (error) {
+        if (tries === 3 || !this.#log.includes('Address already in use')) throw error;
+      }
+    }
   }
 
   async #launch(): Promise<void> {

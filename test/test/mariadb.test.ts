@@ -59,7 +59,7 @@ describe('private MariaDB', () => {
     const tmpRoot = mkdtempSync(join(tmpdir(), 'bulwark-rig-sweep-'));
     onTestFinished(() => rmSync(tmpRoot, { recursive: true, force: true }));
     const owner = spawnNode(fileURLToPath(new URL('./fixtures/start-mariadb.mjs', import.meta.url)), { args: [tmpRoot] });
-    const { dir, pid } = JSON.parse((await owner.line(/^\{.*\}$/, 30_000))[0]) as { dir: string; pid: number };
+    const { dir, pid } = JSON.parse((await owner.line(/^\{.*\}$/, 90_000))[0]) as { dir: string; pid: number };
     owner.kill('SIGKILL');
     await owner.exited;
     await expect.poll(() => isAlive(pid), { timeout: 10_000 }).toBe(false);
@@ -67,5 +67,5 @@ describe('private MariaDB', () => {
     const next = await MariaDb.start({ tmpRoot });
     expect(existsSync(dir)).toBe(false);
     await next.close();
-  });
+  }, 180_000); // two bootstraps of a datadir, on a machine that may be busy
 });
