@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Host, type Info, sleep } from './host.js';
+import { Host, sleep } from './host.js';
 
 let host: Host | undefined;
 afterEach(async () => {
@@ -37,14 +37,13 @@ describe.each(['posix', 'sysv'] as const)('host-wide bulkhead over %s shared mem
 
 describe('quota', () => {
   it('gives ceil(live workers x quota) tickets and shrinks when workers die', async () => {
-    host = new Host('quota', { options: { quota: 0.5, ipc: 'posix' } });
-    const workers = await host.spawn(4);
-    await sleep(400); // every worker's next tick counts all four
-    expect((await host.info(workers[0]!)).tickets).toBe(2);
+    const quota = (host = new Host('quota', { options: { quota: 0.5, ipc: 'posix' } }));
+    const workers = await quota.spawn(4);
+    // The limit follows the live workers on each 250 ms tick.
+    const tickets = async () => (await quota.info(workers[0]!)).tickets;
+    await expect.poll(tickets, { timeout: 10_000 }).toBe(2);
     workers[2]!.kill('SIGKILL');
     workers[3]!.kill('SIGKILL');
-    await sleep(800);
-    const after: Info = await host.info(workers[0]!);
-    expect(after.tickets).toBe(1);
+    await expect.poll(tickets, { timeout: 10_000 }).toBe(1);
   });
 });

@@ -61,7 +61,7 @@ describe('the hup flag', () => {
   });
 
   it('BULWARK_HUP with JSON options and node -r bulwark/register (CommonJS, registerReopen) does the same', async () => {
-    const { child, log } = await rotatedApp('hup-app.cjs', ['-r', 'bulwark/register'], { BULWARK_HUP: '{"coalesceMs":50}' });
+    const { child, log } = await rotatedApp('hup-app.cjs', ['-r', 'bulwark/register'], { BULWARK_HUP: '{"coalesceMs":300}' });
     expect(child.running).toBe(true);
     expect(reloadLines(child)).toHaveLength(1);
     expect(readFileSync(log, 'utf8')).toBe('after reload 1\n');

@@ -17,6 +17,7 @@ interface Outcome {
 /** Starts the reader, then feeds it `data` in slices with pauses, as a slow producer would. */
 async function feed(mode: 'plain' | 'guarded', data: Buffer, slices = 4, extraArgs: string[] = []): Promise<Outcome> {
   const child = spawnNode(fixture, { args: [mode, ...extraArgs] });
+  await child.line(/^reading/);
   const step = Math.ceil(data.length / slices);
   for (let offset = 0; offset < data.length; offset += step) {
     await new Promise((resolve) => setTimeout(resolve, 150));
@@ -52,7 +53,7 @@ describe('readSyncRetry on a non-blocking stdin pipe', () => {
     const child = spawnNode(fixture, { args: ['guarded', '300'] });
     await child.exited;
     child.process.stdin!.destroy();
-    const outcome = JSON.parse(child.stdout.trim()) as Outcome;
+    const outcome = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Outcome;
     expect(outcome).toMatchObject({ ok: false, code: 'EAGAIN', bulwark: { retried: true, reason: 'deadline-exceeded' } });
     expect(outcome.bulwark!.attempts).toBeGreaterThan(1);
   });

@@ -1,21 +1,11 @@
-import { type NodeChild, spawnNode, stopAll } from '@bulwark/test-rig';
+import { type NodeChild, freePort, spawnNode, stopAll } from '@bulwark/test-rig';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { events, fixture, lines, until } from './helpers.js';
 
 const children: NodeChild[] = [];
 afterEach(async () => void (await stopAll(children.splice(0))));
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
 
 async function primary(env: Record<string, string> = {}): Promise<{ child: NodeChild; port: number }> {
   const port = await freePort();

@@ -48,7 +48,7 @@ describe('a deaf server', () => {
   });
 
   it('counts as recovered, without exiting, when the kick brings the answers back', async () => {
-    const { child, reportDir } = startApp('wakeable', { ON_STALL: 'exit' });
+    const { child, reportDir } = startApp('wakeable', { ON_STALL: 'exit', PROBE_TIMEOUT_MS: '2000' });
     children.push(child);
     const stall = await waitFor(child, 'stall');
     expect(stall.event).toMatchObject({ kind: 'deaf', kick: { signal: 'SIGURG', helped: true }, action: 'report' });
