@@ -1,9 +1,8 @@
-import type { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import { CircuitOpenError } from './errors.js';
 import { H } from './layout.js';
 import { isAlive } from './liveness.js';
-import { TicketReturn, type Token } from './ticket-return.js';
+import { TicketReturn } from './ticket-return.js';
 
 export type CircuitState = 'open' | 'half-open' | 'closed';
 
@@ -15,14 +14,13 @@ const since = (stamp: number): number => (now31() - stamp + 0x80000000) % 0x8000
  * segment: an open in one process opens it in all, and one process only sends the half-open trial.
  */
 export class Circuit {
-  readonly breaker: CircuitBreaker<[() => unknown, Token?], unknown>;
+  readonly breaker: CircuitBreaker<[() => unknown], unknown>;
   #quiet = false;
   #seenEpoch = -1;
   #state: CircuitState = 'closed';
   readonly #resetMs: number;
   /** How long a trial may stay unsettled before another process takes it over. */
   readonly #trialMs: number;
-  readonly #tickets: TicketReturn;
 
   constructor(
     private readonly resource: string,
@@ -33,9 +31,9 @@ export class Circuit {
   ) {
     this.#resetMs = options.resetTimeout ?? 30_000; // opossum's default
     this.#trialMs = Math.max(this.#resetMs, options.timeout === undefined ? 10_000 : options.timeout || 0); // opossum's default timeout
-    this.#tickets = new TicketReturn(options, release);
-    this.breaker = new CircuitBreaker<[() => unknown, Token?], unknown>(this.#tickets.action, options) as never;
-    this.#tickets.listen(this.breaker as EventEmitter);
+    const tickets = new TicketReturn(options, release);
+    this.breaker = new CircuitBreaker(tickets.action, options);
+    tickets.listen(this.breaker);
     this.breaker.on('open', () => this.#local('open'));
     this.breaker.on('halfOpen', () => this.#local('half-open'));
     this.breaker.on('close', () => this.#local('closed'));
@@ -85,7 +83,7 @@ export class Circuit {
 
   /** Sends `fn` through opossum; a trial's outcome closes or re-opens the host's circuit. */
   fire<T>(fn: () => T | Promise<T>, trial: boolean): Promise<T> {
-    const call = this.#tickets.fire(this.breaker, fn) as Promise<T>;
+    const call = this.breaker.fire(fn) as Promise<T>;
     if (!trial) return call;
     return call.then(
       (result) => (this.#settle(true), result),

@@ -1,15 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import type CircuitBreaker from 'opossum';
 
-/** The outcomes of calls opossum settles without asking its semaphore: the ticket run() took comes back here. */
+/** The outcomes of calls opossum settles without sending them: the ticket run() took comes back here. */
 const UNSENT = ['reject', 'cacheHit', 'coalesceCacheHit'] as const;
-/** What opossum emits once per settled call (a timeout is followed by one of these too). */
-const OUTCOMES = ['success', 'failure', ...UNSENT] as const;
-
-/** Carries a call's promise to opossum's 'timeout' event, which only gives the call's arguments. */
-export interface Token {
-  promise: Promise<unknown> | undefined;
-}
 
 /**
  * opossum 9's per-breaker semaphore (lib/semaphore.js, `breaker.semaphore`): `call()` asks `test()`
@@ -21,33 +14,36 @@ interface Semaphore {
   release(): void;
 }
 
-// opossum reads `.then` of the action's result: a plain value must become a promise.
-const callPlain = (fn: () => unknown): Promise<unknown> => {
-  const value = fn();
-  return typeof (value as Promise<unknown> | undefined)?.then === 'function' ? (value as Promise<unknown>) : Promise.resolve(value);
-};
-
 // opossum itself wraps any other plain value: only undefined and null (no `.then` to read) need it.
 const callDirect = (fn: () => unknown): unknown => {
   const value = fn();
   return value ?? Promise.resolve(value);
 };
 
+// `fn`'s outcome as a promise, a synchronous throw included.
+const settleOf = (fn: () => unknown): Promise<unknown> => {
+  try {
+    const value = fn();
+    return typeof (value as Promise<unknown> | undefined)?.then === 'function' ? (value as Promise<unknown>) : Promise.resolve(value);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+};
+
 /**
- * Gives a run()'s ticket back once its call is over, at no cost of a promise of ours:
+ * Gives a run()'s ticket back once its call is over:
  * - without opossum's timeout, through opossum's own semaphore: the host ticket run() took is what
  *   `test()` hands opossum, and opossum's `release()` gives it back (as Semian's bulkhead is the
- *   semaphore); a call opossum settles without sending gives it back on its outcome event;
- * - with a timeout, on opossum's outcome events, except for a call opossum timed out: its ticket
- *   comes back when `fn` itself settles, since the dependency is still busy;
- * - for a disabled breaker (no events, no semaphore), on `fn`'s promise.
+ *   semaphore), at no cost of a promise of ours;
+ * - with a timeout, or with the breaker disabled, when `fn` itself settles: opossum releases its
+ *   semaphore at a timeout while the dependency is still busy, and a disabled breaker has none;
+ * - for a call opossum settles without sending it, on its outcome event.
  */
 export class TicketReturn {
   /** The action to build the breaker with. */
-  readonly action: (fn: () => unknown, token?: Token) => Promise<unknown>;
-  /** Outcomes to ignore: the one opossum reports right after a timeout, whose ticket waits for `fn`. */
-  #skip = 0;
-  readonly #timeouts: boolean;
+  readonly action: (fn: () => unknown) => Promise<unknown>;
+  /** True when the ticket is opossum's semaphore; false when it comes back as `fn` settles. */
+  readonly #semaphore: boolean;
   readonly #enabled: boolean;
   readonly #capacity: boolean;
 
@@ -55,29 +51,23 @@ export class TicketReturn {
     options: CircuitBreaker.Options,
     private readonly release: () => void,
   ) {
-    this.#timeouts = options.timeout !== false && options.timeout !== 0; // opossum's default is 10 s
+    const timeouts = options.timeout !== false && options.timeout !== 0; // opossum's default is 10 s
     this.#enabled = options.enabled !== false;
+    this.#semaphore = this.#enabled && !timeouts;
     this.#capacity = options.capacity !== undefined;
-    this.action = this.#timeouts || !this.#enabled ? (fn, token) => this.#call(fn, token) : (callDirect as (fn: () => unknown) => Promise<unknown>);
+    this.action = this.#semaphore ? (callDirect as (fn: () => unknown) => Promise<unknown>) : (fn) => this.#call(fn);
   }
 
   listen(breaker: EventEmitter & { semaphore?: Semaphore }): void {
     if (!this.#enabled) return;
-    if (!this.#timeouts) {
-      breaker.semaphore = this.#semaphore(breaker.semaphore);
-      for (const outcome of UNSENT) breaker.on(outcome, this.release);
-      return;
-    }
-    for (const outcome of OUTCOMES) breaker.on(outcome, () => this.#settled());
-    breaker.on('timeout', (_error: unknown, _latency: unknown, args: unknown[]) => this.#timedOut(args[1] as Token | undefined));
-  }
-
-  fire(breaker: CircuitBreaker<[() => unknown, Token?], unknown>, fn: () => unknown): Promise<unknown> {
-    return this.#timeouts ? breaker.fire(fn, { promise: undefined }) : breaker.fire(fn);
+    for (const outcome of UNSENT) breaker.on(outcome, this.release);
+    if (this.#semaphore) breaker.semaphore = this.#asSemaphore(breaker.semaphore);
+    // opossum's own semaphore refused the call (its `capacity`): `fn` never runs.
+    else breaker.on('semaphoreLocked', this.release);
   }
 
   /** The host ticket as opossum's semaphore; opossum's own one still counts a `capacity` given. */
-  #semaphore(own: Semaphore | undefined): Semaphore {
+  #asSemaphore(own: Semaphore | undefined): Semaphore {
     if (typeof own?.test !== 'function' || typeof own.release !== 'function')
       throw new Error('@bulwark/breaker needs opossum 9: its breaker has no semaphore to hand the host ticket to');
     const release = this.release;
@@ -95,21 +85,9 @@ export class TicketReturn {
     };
   }
 
-  #call(fn: () => unknown, token: Token | undefined): Promise<unknown> {
-    const result = callPlain(fn);
-    if (token) token.promise = result;
-    if (!this.#enabled) result.then(this.release, this.release);
-    return result;
-  }
-
-  #settled(): void {
-    if (this.#skip > 0) this.#skip--;
-    else this.release();
-  }
-
-  #timedOut(token: Token | undefined): void {
-    this.#skip++; // opossum reports the timeout as a failure (or a success, through errorFilter) next
-    if (token?.promise) token.promise.then(this.release, this.release);
-    else this.release();
+  #call(fn: () => unknown): Promise<unknown> {
+    const settled = settleOf(fn);
+    settled.then(this.release, this.release);
+    return settled;
   }
 }

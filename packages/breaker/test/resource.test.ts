@@ -90,8 +90,8 @@ describe('resource', () => {
     ]);
   });
 
-  it("runs the function and passes its value and its own error through", async () => {
-    const res = open({ tickets: 1 });
+  it.each([{}, { timeout: false as const }, { enabled: false }])("runs the function and passes its value and its own error through, with opossum options %o", async (circuit) => {
+    const res = open({ tickets: 1, circuit });
     const error = new Error('from the dependency');
     await expect(res.run(async () => 42)).resolves.toBe(42);
     await expect(res.run(() => undefined)).resolves.toBeUndefined();
