@@ -118,7 +118,7 @@ describe('onHup in a real process, with real signals', () => {
   });
 
   it('HUPs during a reload cause exactly one more reload after it, never two at once', async () => {
-    const child = await service({ RELOAD_MS: '400' }, { coalesceMs: 20 });
+    const child = await service({ RELOAD_MS: '1000' }, { coalesceMs: 20 }); // long enough that all five land inside it
     child.kill('SIGHUP');
     await child.line(/^reload-start 1 /);
     for (let i = 0; i < 5; i++) {
