@@ -31,11 +31,11 @@ function bound(option: string, value: number, range: { min: number; integer?: bo
   return value === Infinity ? value : checkNumber(option, value, range);
 }
 
-export function resolveOptions(options: RetryInterruptedOptions | undefined, defaults: Partial<ResolvedOptions> = {}): ResolvedOptions {
+export function resolveOptions(options: RetryInterruptedOptions | undefined): ResolvedOptions {
   const o = checkOptions('options', options, known);
   return {
-    attempts: bound('attempts', o.attempts ?? defaults.attempts ?? 100, { min: 1, integer: true }),
-    deadlineMs: bound('deadlineMs', o.deadlineMs ?? defaults.deadlineMs ?? 30_000, { min: 0 }),
+    attempts: bound('attempts', o.attempts ?? 100, { min: 1, integer: true }),
+    deadlineMs: bound('deadlineMs', o.deadlineMs ?? 30_000, { min: 0 }),
     maxBackoffMs: checkNumber('maxBackoffMs', o.maxBackoffMs ?? 50, { min: 0 }),
     onRetry: o.onRetry === undefined ? undefined : checkFunction<(info: RetryInfo) => void>('onRetry', o.onRetry),
   };

@@ -21,7 +21,7 @@ export function readSyncRetry(fd = 0, options: ReadSyncRetryOptions = {}): Buffe
   const { encoding, ...retry } = options;
   // Checked before reading: a bad encoding found after the read would lose what was read.
   if (encoding !== undefined && !Buffer.isEncoding(encoding)) throw new InvalidOptionError('encoding', encoding, 'a Buffer encoding');
-  const { deadlineMs } = resolveOptions(retry, { deadlineMs: Infinity });
+  const { deadlineMs } = resolveOptions({ ...retry, deadlineMs: retry.deadlineMs ?? Infinity });
   const deadline = performance.now() + deadlineMs;
   const chunks: Buffer[] = [];
   const chunk = Buffer.allocUnsafe(chunkSize);

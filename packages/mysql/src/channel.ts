@@ -1,12 +1,33 @@
 import { publish } from '@bulwark/core';
 import { sessionEffect } from './classify.js';
-import type { Channel, CoreConnection } from './retry.js';
+import type { ServerConfig } from './options.js';
 import { type GiveUpReason, isDead } from './transient.js';
+
+/** A mysql2 callback-API connection, as far as the wrapper needs it. */
+export interface CoreConnection {
+  query(...args: unknown[]): unknown;
+  execute(...args: unknown[]): unknown;
+  destroy(): void;
+  release?(): void;
+  threadId?: number | null;
+}
 
 /** A mysql2 callback-API pool, as far as the wrapper needs it. */
 export interface CorePool {
   getConnection(callback: (error: Error | null, connection: CoreConnection) => void): void;
-  config: { connectionConfig: { host?: string; port?: number; socketPath?: string } };
+  config: { connectionConfig: ServerConfig };
+}
+
+/** Where attempts run: a pool hands out fresh connections, a held connection has one session. */
+export interface Channel {
+  /** A live connection; throwing means the request never left the client. */
+  acquire(): Promise<CoreConnection>;
+  /** Gives a connection back after an attempt; `failed` when it died. */
+  done(connection: CoreConnection, failed: boolean): void;
+  /** Why this channel must not send a statement again (a transaction or session state). */
+  pinned(): GiveUpReason | undefined;
+  /** Follows the session state a statement sets up, before it is sent (held connections only). */
+  track?(sql: string): void;
 }
 
 // More dead connections than this in a row means something else is wrong: let the error show.
@@ -44,15 +65,14 @@ export class HeldChannel implements Channel {
   constructor(
     public current: CoreConnection,
     readonly renew: () => Promise<CoreConnection>,
-    readonly swapped: (fresh: CoreConnection, old: CoreConnection) => void,
+    readonly swapped: (fresh: CoreConnection) => void,
   ) {}
 
   async acquire(): Promise<CoreConnection> {
     if (!isDead(this.current) || this.pinned()) return this.current;
-    const old = this.current;
     const fresh = await this.renew();
     this.current = fresh;
-    this.swapped(fresh, old);
+    this.swapped(fresh);
     return fresh;
   }
 

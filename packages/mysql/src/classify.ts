@@ -43,7 +43,7 @@ export function sessionEffect(sql: string): SessionEffect {
 }
 
 /** Upper-cased SQL without comments, string literals, quoted names or leading parentheses. */
-export function normalize(sql: string): string {
+function normalize(sql: string): string {
   return sql
     .replace(/'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"|`(?:[^`]|``)*`|\/\*[\s\S]*?\*\/|--(?:\s|$)[^\n]*|#[^\n]*/g, token)
     .trim()

@@ -2,15 +2,13 @@ import { createRequire } from 'node:module';
 import type mysql from 'mysql2/promise';
 import { isWrapped, original } from './forward.js';
 import { reconnect, wrapCallbackConnection, wrapPromiseConnection } from './held.js';
-import { type WrapOptions, resolvePolicy } from './options.js';
+import { type ServerConfig, type WrapOptions, resolvePolicy } from './options.js';
 import { wrapPool } from './pool.js';
-import type { CoreConnection } from './retry.js';
+import type { CoreConnection } from './channel.js';
 
 // Loaded on first use: importing mysql2 early would freeze its ESM named exports before a flag patches them.
 let mysql2: typeof mysql | undefined;
 const load = (): typeof mysql => (mysql2 ??= createRequire(import.meta.url)('mysql2/promise') as typeof mysql);
-
-type Config = { host?: string; port?: number; socketPath?: string };
 
 /** `mysql2/promise`'s `createPool`, whose `query` and `execute` retry reads a dead connection lost. */
 export function createPool(config: mysql.PoolOptions | string, options?: WrapOptions): mysql.Pool {
@@ -27,8 +25,8 @@ export async function createConnection(config: mysql.ConnectionOptions | string,
 export function wrapConnection<C extends object>(connection: C, options?: WrapOptions): C {
   if (isWrapped(connection)) return connection;
   const promiseForm = (connection as { connection?: CoreConnection }).connection;
-  const core = (promiseForm ?? connection) as CoreConnection & { config: Config };
-  const policy = resolvePolicy(options, core.config.socketPath ?? core.config.host ?? 'localhost', core.config.port ?? 3306);
+  const core = (promiseForm ?? connection) as CoreConnection & { config: ServerConfig };
+  const policy = resolvePolicy(options, core.config);
   const renew = () => reconnect(core);
   const wrapped = promiseForm ? wrapPromiseConnection(connection as never, renew, policy) : wrapCallbackConnection(connection as never, renew, policy);
   return wrapped as C;

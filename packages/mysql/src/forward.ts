@@ -1,5 +1,5 @@
 /** Marks a wrapped pool or connection, so wrapping twice returns it unchanged. */
-export const kWrapped = Symbol.for('bulwark.mysql.wrapped');
+const kWrapped = Symbol.for('bulwark.mysql.wrapped');
 
 /**
  * A Proxy that looks like `target` (same prototype, `instanceof` and properties) but answers

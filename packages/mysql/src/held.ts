@@ -1,8 +1,7 @@
-import { HeldChannel } from './channel.js';
 import { forward } from './forward.js';
 import { statementMethods, transactionMethods } from './methods.js';
 import type { Policy } from './options.js';
-import type { CoreConnection } from './retry.js';
+import { type CoreConnection, HeldChannel } from './channel.js';
 
 type Listener = (...args: unknown[]) => void;
 interface Emitter {

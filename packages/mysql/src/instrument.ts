@@ -1,5 +1,5 @@
 import Module from 'node:module';
-import { processGlobal } from '@bulwark/core';
+import { Cleanup, processGlobal } from '@bulwark/core';
 import { wrapConnection } from './create.js';
 import { kOriginal } from './forward.js';
 import { type WrapOptions, checkWrapOptions } from './options.js';
@@ -10,7 +10,6 @@ const instrumented = processGlobal('mysql.instrumented', () => ({ active: false 
 const factories = ['createPool', 'createConnection', 'connect'] as const;
 
 type Factory = ((...args: unknown[]) => unknown) & { [kOriginal]?: Factory };
-const wrap = { wrapPool, wrapConnection };
 type Exports = Record<string, unknown>;
 type Load = (request: string, parent: unknown, isMain: boolean) => unknown;
 const loader = Module as unknown as { _load: Load; _cache: Record<string, { exports: unknown } | undefined> };
@@ -22,11 +21,11 @@ function isMysql2(request: string, exports: unknown): exports is Exports {
   return typeof e === 'object' && e !== null && typeof e.createPool === 'function' && typeof e.createPoolCluster === 'function';
 }
 
-function patch(exports: Exports, options: WrapOptions, undo: Array<() => void>): void {
+function patch(exports: Exports, options: WrapOptions, cleanup: Cleanup): void {
   for (const name of factories) {
     const factory = exports[name] as Factory | undefined;
     if (typeof factory !== 'function' || factory[kOriginal]) continue;
-    const wrapOne = (made: object) => (name === 'createPool' ? wrap.wrapPool(made, options) : wrap.wrapConnection(made, options));
+    const wrapOne = (made: object) => (name === 'createPool' ? wrapPool(made, options) : wrapConnection(made, options));
     const patched: Factory = function (this: unknown, ...args: unknown[]) {
       const made = factory.apply(this, args);
       // mysql2/promise's createConnection resolves once connected; mysql2's returns at once.
@@ -35,7 +34,7 @@ function patch(exports: Exports, options: WrapOptions, undo: Array<() => void>):
     };
     patched[kOriginal] = factory;
     exports[name] = patched;
-    undo.push(() => {
+    cleanup.defer(() => {
       if (exports[name] === patched) exports[name] = factory;
     });
   }
@@ -51,22 +50,19 @@ export function instrumentMysql2(options: WrapOptions = {}): () => void {
   checkWrapOptions(options); // bad options throw now, naming them
   if (instrumented.active) throw new Error('mysql2 is already instrumented by bulwark in this process; close the other guard first');
   instrumented.active = true;
-  const undo: Array<() => void> = [];
-  for (const [path, cached] of Object.entries(loader._cache)) if (cached && isMysql2(path, cached.exports)) patch(cached.exports, options, undo);
+  const cleanup = new Cleanup();
+  cleanup.defer(() => (instrumented.active = false));
   const load = loader._load;
-  let closed = false;
   const hooked = function (this: unknown, request: string, parent: unknown, isMain: boolean) {
     const exports = load.call(this, request, parent, isMain);
     // Someone may have wrapped _load after us, so the hook can stay in the chain after close.
-    if (!closed && request.includes('mysql2') && isMysql2(request, exports)) patch(exports, options, undo);
+    if (!cleanup.done && request.includes('mysql2') && isMysql2(request, exports)) patch(exports, options, cleanup);
     return exports;
   };
   loader._load = hooked;
-  return () => {
-    if (closed) return;
-    closed = true;
+  cleanup.defer(() => {
     if (loader._load === hooked) loader._load = load;
-    for (const step of undo.reverse()) step();
-    instrumented.active = false;
-  };
+  });
+  for (const [path, cached] of Object.entries(loader._cache)) if (cached && isMysql2(path, cached.exports)) patch(cached.exports, options, cleanup);
+  return () => cleanup.run();
 }

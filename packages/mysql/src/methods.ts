@@ -1,6 +1,6 @@
-import type { HeldChannel } from './channel.js';
+import type { Channel, HeldChannel } from './channel.js';
 import type { Policy } from './options.js';
-import { type Channel, runStatement } from './retry.js';
+import { runStatement } from './retry.js';
 import { statementOf } from './statement.js';
 import { retryingQuery } from './stream.js';
 

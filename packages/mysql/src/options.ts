@@ -43,6 +43,13 @@ export interface WrapOptions {
   readonly resourceFor?: (host: string, port: number) => Resource | undefined;
 }
 
+/** Where a pool or connection points: mysql2's connection config, as far as `resourceFor` needs it. */
+export interface ServerConfig {
+  readonly host?: string;
+  readonly port?: number;
+  readonly socketPath?: string;
+}
+
 export interface Policy {
   readonly retry: boolean;
   readonly attempts: number;
@@ -69,15 +76,18 @@ export function setDefaults(options: WrapOptions): WrapOptions {
   return previous;
 }
 
+/** `options` over the defaults, their keys checked. */
+const merged = (options: WrapOptions | undefined): WrapOptions => ({ ...defaults, ...checkOptions('options', options, wrapKeys) });
+
 /** Throws, naming the option and value, when `options` are bad; opens nothing (no `resourceFor` call). */
 export function checkWrapOptions(options: WrapOptions | undefined): void {
-  checkValues({ ...defaults, ...checkOptions('options', options, wrapKeys) });
+  checkValues(merged(options));
 }
 
-/** Checks `options` over the defaults and resolves the retry policy for a server at host:port. */
-export function resolvePolicy(options: WrapOptions | undefined, host: string, port: number): Policy {
-  const o = { ...defaults, ...checkOptions('options', options, wrapKeys) };
-  return { ...checkValues(o), resource: o.resource ?? o.resourceFor?.(host, port) };
+/** Checks `options` over the defaults and resolves the retry policy for `server` (a Unix socket's path stands for its host). */
+export function resolvePolicy(options: WrapOptions | undefined, server: ServerConfig): Policy {
+  const o = merged(options);
+  return { ...checkValues(o), resource: o.resource ?? o.resourceFor?.(server.socketPath ?? server.host ?? 'localhost', server.port ?? 3306) };
 }
 
 /** Checks every value of `o` (its keys are checked) and defaults the retry settings. */
@@ -96,10 +106,4 @@ function checkValues(o: WrapOptions): Omit<Policy, 'resource'> {
     maxBackoffMs: checkNumber('retryReads.maxBackoffMs', r.maxBackoffMs ?? 1000, { min: 0 }),
     onRetry: r.onRetry === undefined ? undefined : checkFunction<(info: RetryInfo) => void>('retryReads.onRetry', r.onRetry),
   };
-}
-
-/** Full-jitter exponential backoff: a random wait up to base * 2^(attempt-1), capped. */
-export function backoff(policy: Policy, attempt: number): number {
-  const ceiling = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** (attempt - 1));
-  return Math.round(Math.random() * ceiling);
 }

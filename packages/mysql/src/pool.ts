@@ -4,16 +4,9 @@ import { forward, isWrapped } from './forward.js';
 import { wrapCallbackConnection, wrapPromiseConnection } from './held.js';
 import { statementMethods } from './methods.js';
 import { type Policy, type WrapOptions, resolvePolicy } from './options.js';
-import type { CoreConnection } from './retry.js';
 
 type Callback = (error: unknown, ...results: unknown[]) => void;
 type AnyPool = Record<string, unknown> & { pool?: CorePool };
-
-/** The host and port a pool talks to, for `resourceFor`. */
-function serverOf(pool: CorePool): [string, number] {
-  const c = pool.config.connectionConfig;
-  return [c.socketPath ?? c.host ?? 'localhost', c.port ?? 3306];
-}
 
 function corePoolOf(pool: unknown): CorePool {
   const p = pool as AnyPool;
@@ -31,11 +24,11 @@ function corePoolOf(pool: unknown): CorePool {
 export function wrapPool<P extends object>(pool: P, options?: WrapOptions): P {
   if (isWrapped(pool)) return pool;
   const core = corePoolOf(pool);
-  const policy = resolvePolicy(options, ...serverOf(core));
-  return (pool as AnyPool).pool ? wrapPromisePool(pool, core, policy, options) : wrapCallbackPool(pool, core, policy, options);
+  const policy = resolvePolicy(options, core.config.connectionConfig);
+  return (pool as AnyPool).pool ? wrapPromisePool(pool, core, policy) : wrapCallbackPool(pool, core, policy);
 }
 
-function wrapPromisePool<P extends object>(pool: P, core: CorePool, policy: Policy, options: WrapOptions | undefined): P {
+function wrapPromisePool<P extends object>(pool: P, core: CorePool, policy: Policy): P {
   const channel = poolChannel(core);
   let callbackPool: CorePool | undefined;
   return forward(pool, () => pool, {
@@ -45,12 +38,12 @@ function wrapPromisePool<P extends object>(pool: P, core: CorePool, policy: Poli
       return wrapPromiseConnection(held, () => acquireLive(core), policy);
     },
     get pool() {
-      return (callbackPool ??= wrapCallbackPool(core, core, policy, options));
+      return (callbackPool ??= wrapCallbackPool(core, core, policy));
     },
   });
 }
 
-function wrapCallbackPool<P extends object>(pool: P, core: CorePool, policy: Policy, options: WrapOptions | undefined): P {
+function wrapCallbackPool<P extends object>(pool: P, core: CorePool, policy: Policy): P {
   const channel = poolChannel(core);
   let promisePool: object | undefined;
   return forward(pool, () => pool, {
@@ -61,10 +54,8 @@ function wrapCallbackPool<P extends object>(pool: P, core: CorePool, policy: Pol
         else callback(null, wrapCallbackConnection(held as never, () => acquireLive(core), policy));
       }),
     promise: (promiseImpl?: unknown) => {
-      promisePool ??= wrapPromisePool((core as unknown as { promise(p?: unknown): object }).promise(promiseImpl), core, policy, options);
+      promisePool ??= wrapPromisePool((core as unknown as { promise(p?: unknown): object }).promise(promiseImpl), core, policy);
       return promisePool;
     },
   });
 }
-
-export type { CoreConnection };

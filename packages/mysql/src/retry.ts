@@ -1,28 +1,8 @@
 import { delay, publish } from '@bulwark/core';
-import { type Policy, type RetryInfo, backoff } from './options.js';
+import type { Channel, CoreConnection } from './channel.js';
+import type { Policy, RetryInfo } from './options.js';
 import type { Statement } from './statement.js';
-import { type GiveUpReason, type MysqlError, giveUp, isTransient, neverSent } from './transient.js';
-
-/** A mysql2 callback-API connection, as far as the wrapper needs it. */
-export interface CoreConnection {
-  query(...args: unknown[]): unknown;
-  execute(...args: unknown[]): unknown;
-  destroy(): void;
-  release?(): void;
-  threadId?: number | null;
-}
-
-/** Where attempts run: a pool hands out fresh connections, a held connection has one session. */
-export interface Channel {
-  /** A live connection; throwing means the request never left the client. */
-  acquire(): Promise<CoreConnection>;
-  /** Gives a connection back after an attempt; `failed` when it died. */
-  done(connection: CoreConnection, failed: boolean): void;
-  /** Why this channel must not send a statement again (a transaction or session state). */
-  pinned(): GiveUpReason | undefined;
-  /** Follows the session state a statement sets up, before it is sent (held connections only). */
-  track?(sql: string): void;
-}
+import { type BulwarkFacts, type GiveUpReason, type MysqlError, giveUp, isTransient, neverSent } from './transient.js';
 
 /** Marks a failure with whether the request reached the server. */
 export class AttemptError {
@@ -30,17 +10,22 @@ export class AttemptError {
     readonly error: MysqlError,
     readonly sent: boolean,
   ) {}
+
+  /** A connection lost under a request: sent, unless the error proves it never left the client. */
+  static lost(error: MysqlError): AttemptError {
+    return new AttemptError(error, !neverSent(error));
+  }
 }
 
 /** Sends `statement` once on `connection`; resolves with mysql2's `[rows, fields]`. */
-export function send(connection: CoreConnection, statement: Statement, remainingMs: number): Promise<[unknown, unknown]> {
+function send(connection: CoreConnection, statement: Statement, remainingMs: number): Promise<[unknown, unknown]> {
   let request = statement.request;
   // PEP 475: a caller's own timeout covers the retries too, so each attempt gets what is left.
   if (typeof request === 'object' && typeof request.timeout === 'number')
     request = { ...request, timeout: Math.max(1, Math.min(request.timeout, remainingMs)) };
   return new Promise((resolve, reject) => {
     const callback = (error: MysqlError | null, rows: unknown, fields: unknown) => {
-      if (error) reject(new AttemptError(error, !neverSent(error)));
+      if (error) reject(AttemptError.lost(error));
       else resolve([rows, fields]);
     };
     if (statement.values === undefined) connection[statement.method](request, callback);
@@ -49,7 +34,7 @@ export function send(connection: CoreConnection, statement: Statement, remaining
 }
 
 /** Runs one attempt: acquire, send, give back. */
-export async function attempt<T>(channel: Channel, policy: Policy, run: (c: CoreConnection) => Promise<T>): Promise<T> {
+async function attempt<T>(channel: Channel, policy: Policy, run: (c: CoreConnection) => Promise<T>): Promise<T> {
   const once = async () => {
     let connection: CoreConnection;
     try {
@@ -112,8 +97,9 @@ export async function withRetries<T>(
       if (!(failure instanceof AttemptError)) giveUp(failure, { attempts: tries, retried: tries > 1, reason: 'not-transient' });
       const reason = delivered() ? 'rows-delivered' : verdict(failure, statement, channel, policy, tries, elapsedMs);
       if (reason) {
-        if (reason !== 'not-transient') publish('mysql', 'give-up', { attempts: tries, retried: tries > 1, reason, code: codeOf(failure.error), method: statement.method, kind: statement.kind });
-        giveUp(failure.error, { attempts: tries, retried: tries > 1, reason });
+        const facts: BulwarkFacts = { attempts: tries, retried: tries > 1, reason };
+        if (reason !== 'not-transient') publish('mysql', 'give-up', { ...facts, code: codeOf(failure.error), method: statement.method, kind: statement.kind });
+        giveUp(failure.error, facts);
       }
       await pause(policy, statement, failure, tries, elapsedMs);
     }
@@ -141,6 +127,12 @@ async function pause(policy: Policy, statement: Pick<Statement, 'method' | 'kind
   publish('mysql', 'retry', info);
   policy.onRetry?.(info);
   if (delayMs > 0) await delay(delayMs);
+}
+
+/** Full-jitter exponential backoff: a random wait up to base * 2^(attempt-1), capped. */
+function backoff(policy: Policy, attempt: number): number {
+  const ceiling = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** (attempt - 1));
+  return Math.round(Math.random() * ceiling);
 }
 
 function codeOf(error: MysqlError): string {

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { Readable, type ReadableOptions } from 'node:stream';
 import type { Policy } from './options.js';
-import { AttemptError, type Channel, type CoreConnection, withRetries } from './retry.js';
+import type { Channel, CoreConnection } from './channel.js';
+import { AttemptError, withRetries } from './retry.js';
 import type { Statement } from './statement.js';
-import { type MysqlError, neverSent } from './transient.js';
+import type { MysqlError } from './transient.js';
 
 /** What `query(sql)` without a callback returns: mysql2's row events, and `.stream()`. */
 export interface RetryingQuery extends EventEmitter {
@@ -33,7 +34,7 @@ export function retryingQuery(channel: Channel, policy: Policy, statement: State
         emitter.emit('result', ...args);
       });
       // mysql2 reports a lost connection to the connection, not to a query without a callback.
-      const lost = (error: MysqlError) => reject(new AttemptError(error, !neverSent(error)));
+      const lost = (error: MysqlError) => reject(AttemptError.lost(error));
       const events = c as unknown as EventEmitter;
       events.once('error', lost);
       query.on('error', lost);

@@ -7,7 +7,7 @@ import type { GuardPlugin } from './plugin.js';
  * What each MySQL host:port gets with `breaker: true`. A Node process runs many queries at once
  * (unlike Semian's one-request Ruby workers), so tickets are a host-wide count, not a quota.
  */
-export const mysqlResourceDefaults: ResourceOptions = {
+const mysqlResourceDefaults: ResourceOptions = {
   tickets: 32,
   acquireTimeoutMs: 100,
   shareCircuit: true,
@@ -27,7 +27,6 @@ export const mysqlResourceDefaults: ResourceOptions = {
  * goes through that resource's bulkhead and circuit breaker.
  */
 export const breaker: GuardPlugin<ResourceOptions> = {
-  name: 'breaker',
   enable(options, flags): Guard {
     const given = options === true ? {} : options;
     const settings: ResourceOptions = {

@@ -9,7 +9,6 @@ export interface HupFlagOptions extends HupOptions {
 
 /** The `hup` flag: `enable({ hup: true })` or `BULWARK_HUP=1`. */
 export const hup: GuardPlugin<HupFlagOptions> = {
-  name: 'hup',
   enable(options) {
     const { reload, ...rest } = options === true ? {} : options;
     return onHup(reload, rest);

@@ -1,9 +1,7 @@
 import type { Guard } from '@bulwark/core';
 
-/** How a guard plugs into `enable()`: its flag and how to start it from `true` or its options. */
+/** How a guard plugs into `enable()` (its flag is its key in `guards/index.ts`): how to start it from `true` or its options. */
 export interface GuardPlugin<Options extends object = object> {
-  /** The flag: `enable({ [name]: ... })` and the environment variable `BULWARK_<NAME>`. */
-  readonly name: string;
   /**
    * Starts the guard. `true` means its defaults; `flags` are all the flags `enable()` was given,
    * for guards that work together (breaker guards the pools that the mysql flag patches).

@@ -15,7 +15,6 @@ const channels = ['tracing:net.server.listen:asyncEnd', 'http.server.request.sta
  * first HTTP(S) server the app starts listening, found through diagnostics_channel.
  */
 export const watchdog: GuardPlugin<WatchdogOptions> = {
-  name: 'watchdog',
   enable(options) {
     // A worker thread has no main thread of its own to watch; the main thread's watchdog covers it.
     if (!isMainThread) return { close() {} };
