@@ -11,14 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { resource } from '@bulwark/breaker';
 import { bulkhead } from 'cockatiel';
 import CircuitBreaker from 'opossum';
-import { median, nsPerCall, printTable } from './report.mjs';
+import { findCommand } from '@bulwark/test-rig';
+import { median, nsPerCall, percentile, printTable } from './report.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const PAIRS = 1_000_000;
 const uid = process.getuid();
 
 function sysvPair(procs) {
-  const cc = ['cc', 'gcc'].find((c) => { try { execFileSync('which', [c], { stdio: 'ignore' }); return true; } catch { return false; } });
+  const cc = findCommand('cc') ?? findCommand('gcc');
   if (!cc) return undefined;
   mkdirSync(here('./native/build'), { recursive: true });
   const bin = here('./native/build/sysv-sem');
@@ -61,7 +62,7 @@ async function interleavedMedians(runs, measures) {
     const order = i % 2 === 0 ? measures.map((_, j) => j) : measures.map((_, j) => measures.length - 1 - j);
     for (const j of order) values[j].push(await measures[j]());
   }
-  return values.map((v) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)]);
+  return values.map((v) => percentile(v, 50));
 }
 // run() against opossum alone first, before other breakers make opossum's call sites megamorphic:
 // without opossum's timeout (the mysql flag's setting) and with its default 10 s timer per call.

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { onHup } from '@bulwark/hup';
-import { median, nsPerCall, printTable } from './report.mjs';
+import { median, nsPerCall, percentile, printTable } from './report.mjs';
 
 const state = { reloads: 0 };
 const reload = async () => {
@@ -63,7 +63,7 @@ for (const count of [2, 10, 100]) {
     guard.push(await burst('guard', count));
     hand.push(await burst('hand', count));
   }
-  const mid = (runs, key) => runs.map((r) => r[key]).sort((a, b) => a - b)[2];
+  const mid = (runs, key) => percentile(runs.map((r) => r[key]), 50);
   const most = (runs, key) => Math.max(...runs.map((r) => r[key]));
   rows.push({ name: `reloads for a burst of ${count} HUPs (median)`, value: mid(guard, 'reloads'), unit: 'reloads', anchor: "process.on('SIGHUP')", anchorValue: mid(hand, 'reloads'), target: '<= 1' });
   rows.push({ name: `  most reloads for it (of 5 runs)`, value: most(guard, 'reloads'), unit: 'reloads', anchor: "process.on('SIGHUP')", anchorValue: most(hand, 'reloads'), target: '<= 1' });

@@ -63,9 +63,8 @@ try {
     rawRuns.push(await throughput(raw, 1500));
     wrappedRuns.push(await throughput(wrapped, 1500));
   }
-  const middle = (runs) => runs.sort((a, b) => a - b)[Math.floor(runs.length / 2)];
-  const rawQps = middle(rawRuns);
-  const wrappedQps = middle(wrappedRuns);
+  const rawQps = percentile(rawRuns, 50);
+  const wrappedQps = percentile(wrappedRuns, 50);
   await Promise.all([raw.end(), wrapped.end()]);
 
   proxy.fault({ kind: 'reset-before-answer', probability: 0.1, match: /^SELECT id, v FROM points/ });

@@ -13,8 +13,7 @@ export async function nsPerCall(fn, iterations, warmup = Math.min(10_000, iterat
 export async function median(runs, measure) {
   const values = [];
   for (let i = 0; i < runs; i++) values.push(await measure());
-  values.sort((a, b) => a - b);
-  return values[Math.floor(values.length / 2)];
+  return percentile(values, 50);
 }
 
 /** The p-th percentile (0..100) of a list of numbers. */

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { printTable } from './report.mjs';
+import { percentile, printTable } from './report.mjs';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -118,7 +118,7 @@ async function main() {
   const rps = { off: [], on: [] };
   // Alternating rounds, median of each: the machine is shared and one run varies by +-20%.
   for (let round = 0; round < 3; round++) for (const w of ['off', 'on']) rps[w].push(await throughput(w));
-  const mid = (values) => [...values].sort((a, b) => a - b)[1];
+  const mid = (values) => percentile(values, 50);
   const blocked = await detection('block', 1000);
   const deaf = await detection('hang', 1000);
   printTable('watchdog: idle cost (stallMs 1000, probe every 1000 ms) and throughput, each against the same service without it', [

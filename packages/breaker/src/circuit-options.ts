@@ -26,6 +26,9 @@ const OTHERS = ['status', 'name', 'group', 'errorFilter', 'cacheGetKey', 'cacheT
 
 const KNOWN = ['timeout', ...Object.keys(NUMBERS), ...BOOLEANS, ...OTHERS];
 
+/** The per-call timeout opossum applies: its default is 10 s; `false` or 0 means none (0 here). */
+export const callTimeoutMs = (options: CircuitBreaker.Options): number => (options.timeout === undefined ? 10_000 : options.timeout || 0);
+
 /** Checks opossum's options by name and range, so that a typo or a negative timeout throws here, not later. */
 export function checkCircuitOptions(input: unknown): CircuitBreaker.Options {
   if (input === undefined) return {};

@@ -2,6 +2,7 @@ import CircuitBreaker from 'opossum';
 import { CircuitOpenError } from './errors.js';
 import { H } from './layout.js';
 import { isAlive } from './liveness.js';
+import { callTimeoutMs } from './circuit-options.js';
 import { TicketReturn } from './ticket-return.js';
 
 export type CircuitState = 'open' | 'half-open' | 'closed';
@@ -30,7 +31,7 @@ export class Circuit {
     release: () => void,
   ) {
     this.#resetMs = options.resetTimeout ?? 30_000; // opossum's default
-    this.#trialMs = Math.max(this.#resetMs, options.timeout === undefined ? 10_000 : options.timeout || 0); // opossum's default timeout
+    this.#trialMs = Math.max(this.#resetMs, callTimeoutMs(options));
     const tickets = new TicketReturn(options, release);
     this.breaker = new CircuitBreaker(tickets.action, options);
     tickets.listen(this.breaker);

@@ -1,12 +1,12 @@
 // Word offsets of a resource's segment (an Int32Array). The header is checked before anything is trusted.
 
 /** 'BWK1' */
-export const MAGIC = 0x42574b31;
-export const VERSION = 1;
+const MAGIC = 0x42574b31;
+const VERSION = 1;
 /** Process slots per resource and host: one per registered worker. */
 export const SLOTS = 256;
-export const SLOT_WORDS = 4;
-export const HEADER_WORDS = 32;
+const SLOT_WORDS = 4;
+const HEADER_WORDS = 32;
 export const WORDS = HEADER_WORDS + SLOTS * SLOT_WORDS;
 
 export const H = {

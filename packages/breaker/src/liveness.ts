@@ -1,7 +1,7 @@
 import { procStatFields } from '@bulwark/core';
 
 /** Low 31 bits of a process's start time in clock ticks since boot, or undefined when it is gone or a zombie. */
-export function startTime(pid: number): number | undefined {
+function startTime(pid: number): number | undefined {
   const fields = procStatFields(`/proc/${pid}/stat`);
   if (fields === undefined || fields[0] === 'Z' || fields[0] === 'X') return undefined;
   const ticks = Number(fields[19]);

@@ -112,7 +112,7 @@ export class Resource extends GuardEmitter<ResourceEvents> {
 
   /** Stops watching, returns this process's tickets and slot to the host. Idempotent. */
   close(): void {
-    if (registry.get(this.name) === this) registry.delete(this.name);
+    if (registry.get(this.name)?.resource === this) registry.delete(this.name);
     this.#cleanup.run();
   }
   [Symbol.dispose](): void {
@@ -154,9 +154,8 @@ export class Resource extends GuardEmitter<ResourceEvents> {
   }
 }
 
-const registry = new Map<string, Resource>();
-/** The checked options each open resource was opened with. */
-const openedWith = new WeakMap<Resource, Resolved>();
+/** Each open resource by name, with the checked options it was opened with. */
+const registry = new Map<string, { resource: Resource; options: Resolved }>();
 
 /** Options that shape the host's shared state: a second caller asking for others gets a warning. */
 const SHAPING = ['tickets', 'quota', 'ipc', 'shareCircuit'] as const;
@@ -170,22 +169,20 @@ export function resource(name: string, options?: ResourceOptions): Resource {
   checkString('name', name, /^[\w.:@-]{1,200}$/);
   const resolved = resolveOptions(options);
   const open = registry.get(name);
-  if (open && !open.closed) {
-    warnIfIgnored(open, resolved);
-    return open;
+  if (open && !open.resource.closed) {
+    warnIfIgnored(name, open.options, resolved);
+    return open.resource;
   }
   const created = new Resource(name, resolved);
-  registry.set(name, created);
-  openedWith.set(created, resolved);
+  registry.set(name, { resource: created, options: resolved });
   return created;
 }
 
-function warnIfIgnored(open: Resource, asked: Resolved): void {
+function warnIfIgnored(name: string, kept: Resolved, asked: Resolved): void {
   for (const option of SHAPING) {
-    const kept = openedWith.get(open)![option];
-    if (asked[option] === kept) continue;
+    if (asked[option] === kept[option]) continue;
     process.emitWarning(
-      `resource '${open.name}' is already open with ${option} ${String(kept)}: ${option} ${String(asked[option])} is ignored`,
+      `resource '${name}' is already open with ${option} ${String(kept[option])}: ${option} ${String(asked[option])} is ignored`,
       'BulwarkWarning',
     );
   }

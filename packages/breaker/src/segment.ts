@@ -34,7 +34,7 @@ export function openSegment(name: string, ipc: IpcMode): Segment {
 
 // ---- POSIX: /dev/shm/bulwark.<uid>.<name>
 
-export const posixName = (name: string, forUid = uid()): string => `/bulwark.${forUid}.${name}`;
+const posixName = (name: string): string => `/bulwark.${uid()}.${name}`;
 
 function openPosix(name: string, nameHash: number): Segment {
   const key = posixName(name);
@@ -118,7 +118,7 @@ interface SysvRow {
 }
 
 /** Rows of /proc/sysvipc/shm; a removed segment still attached somewhere shows key 0 and SHM_DEST. */
-export function sysvRows(): SysvRow[] {
+function sysvRows(): SysvRow[] {
   const lines = readFileSync('/proc/sysvipc/shm', 'latin1').split('\n').slice(1);
   const rows: SysvRow[] = [];
   for (const line of lines) {
@@ -130,7 +130,7 @@ export function sysvRows(): SysvRow[] {
 }
 
 const SHM_DEST = 0o1000;
-export const sysvKey = (name: string, forUid = uid(), probe = 0): number =>
+const sysvKey = (name: string, forUid: number, probe: number): number =>
   ((hash31(`bulwark:${forUid}:${name}`) + probe * 7919) % 0x7ffffffe) + 1;
 
 function openSysv(name: string, nameHash: number): Segment {

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type CircuitBreaker from 'opossum';
+import { callTimeoutMs } from './circuit-options.js';
 
 /** The outcomes of calls opossum settles without sending them: the ticket run() took comes back here. */
 const UNSENT = ['reject', 'cacheHit', 'coalesceCacheHit'] as const;
@@ -51,9 +52,8 @@ export class TicketReturn {
     options: CircuitBreaker.Options,
     private readonly release: () => void,
   ) {
-    const timeouts = options.timeout !== false && options.timeout !== 0; // opossum's default is 10 s
     this.#enabled = options.enabled !== false;
-    this.#semaphore = this.#enabled && !timeouts;
+    this.#semaphore = this.#enabled && callTimeoutMs(options) === 0;
     this.#capacity = options.capacity !== undefined;
     this.action = this.#semaphore ? (callDirect as (fn: () => unknown) => Promise<unknown>) : (fn) => this.#call(fn);
   }

@@ -19,12 +19,11 @@ export class Tickets {
   #heldAt = 0;
   #slot = -1;
   #limit: number;
-  #workers = 1;
   #lastAudit = '';
 
   constructor(
     segment: Segment,
-    private readonly fixed: number | undefined,
+    fixed: number | undefined,
     private readonly quota: number | undefined,
   ) {
     this.#limit = fixed ?? 1;
@@ -83,11 +82,7 @@ export class Tickets {
       const pid = Atomics.load(words, base + S.pid);
       if (pid <= 0 || isAlive(pid, Atomics.load(words, base + S.start))) continue;
       if (Atomics.compareExchange(words, base + S.pid, pid, -1) !== pid) continue; // another process took it
-      const tickets = clamp(Atomics.exchange(words, base + S.held, 0));
-      subtractFloor(words, tickets);
-      Atomics.store(words, base + S.start, 0);
-      Atomics.store(words, base + S.pid, 0);
-      reclaimed.push({ pid, tickets });
+      reclaimed.push({ pid, tickets: freeSlot(words, base, clamp(Atomics.exchange(words, base + S.held, 0))) });
     }
     this.#countWorkers();
     this.#audit();
@@ -97,20 +92,16 @@ export class Tickets {
   /** Frees this process's slot and returns what it held to the host. */
   detach(): void {
     if (this.#slot < 0) return;
-    const words = this.#words;
-    Atomics.store(words, this.#heldAt, 0);
-    subtractFloor(words, this.#held);
+    Atomics.store(this.#words, this.#heldAt, 0);
+    freeSlot(this.#words, slotBase(this.#slot), this.#held);
     this.#held = 0;
-    Atomics.store(words, slotBase(this.#slot) + S.start, 0);
-    Atomics.store(words, slotBase(this.#slot) + S.pid, 0);
     this.#slot = -1;
   }
 
   #countWorkers(): void {
     let workers = 0;
     for (let slot = 0; slot < SLOTS; slot++) if (Atomics.load(this.#words, slotBase(slot) + S.pid) > 0) workers++;
-    this.#workers = Math.max(1, workers);
-    if (this.quota !== undefined) this.#limit = Math.max(1, Math.ceil(this.#workers * this.quota));
+    if (this.quota !== undefined) this.#limit = Math.max(1, Math.ceil(Math.max(1, workers) * this.quota));
   }
 
   /** Sum of the holders' slots, each clamped to a sane range. */
@@ -143,6 +134,14 @@ function subtractFloor(words: Int32Array, n: number): void {
     const next = Math.max(0, used - n);
     if (Atomics.compareExchange(words, H.used, used, next) === used) return;
   }
+}
+
+/** Gives the `tickets` a slot held back to the host and frees the slot (its held word already zeroed); returns `tickets`. */
+function freeSlot(words: Int32Array, base: number, tickets: number): number {
+  subtractFloor(words, tickets);
+  Atomics.store(words, base + S.start, 0);
+  Atomics.store(words, base + S.pid, 0);
+  return tickets;
 }
 
 function claimSlot(words: Int32Array): number {

@@ -19,7 +19,6 @@ async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   }
 }
 
-/** Calls that reach the failing dependency from four hammering processes over `ms` after the circuit opened. */
 /** Calls that reached the failing dependency from four processes in about `ms` while open, and the real window. */
 async function callsWhileOpen(shareCircuit: boolean, ms: number): Promise<{ calls: number; windowMs: number }> {
   host = new Host('trial', { options: { tickets: 10, shareCircuit, circuit }, loops: 1, pauseMs: 5, failing: true });
