@@ -54,7 +54,7 @@ export class Coalescer<T> {
   call(): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#called.push({ resolve, reject });
-      if (!this.#running) this.#start('call');
+      if (!this.#running) this.#start();
     });
   }
 
@@ -75,18 +75,20 @@ export class Coalescer<T> {
     // Otherwise the armed timer stays: it fires before the burst's maxDelayMs cap.
   }
 
+  // The timer is armed only while no run is in progress, and close() clears it.
   #fire(): void {
     this.#timer = undefined;
-    if (!this.#closed && !this.#running) this.#start('signal');
+    this.#start();
   }
 
-  #start(trigger: RunRequest['trigger']): void {
+  /** Starts a run for what is waiting: a `call` when someone called, else the signals' burst. */
+  #start(): void {
     this.#clearTimer();
     const signals = this.#pending;
     const called = this.#called;
     this.#pending = 0;
     this.#called = [];
-    const running = (this.#running = this.#attempt({ signals, trigger: called.length > 0 ? 'call' : trigger }));
+    const running = (this.#running = this.#attempt({ signals, trigger: called.length > 0 ? 'call' : 'signal' }));
     // Settles both ways so that a failed run never stops later ones.
     void running.then(
       (result) => this.#settle(() => called.forEach((c) => c.resolve(result))),
@@ -109,7 +111,7 @@ export class Coalescer<T> {
   }
 
   #next(): void {
-    if (this.#called.length > 0) this.#start('call');
+    if (this.#called.length > 0) this.#start();
     else if (this.#pending > 0 && !this.#closed) this.#schedule(Date.now());
   }
 

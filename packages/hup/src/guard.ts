@@ -1,11 +1,10 @@
 import { Cleanup, GuardEmitter, type Guard } from '@bulwark/core';
-import diagnostics_channel from 'node:diagnostics_channel';
 import { Coalescer, type RunRequest, rethrow } from './coalesce.js';
 import { rollWorkers } from './cluster.js';
 import { GuardClosedError, ReloadTimeoutError } from './errors.js';
 import { LeakBudget, type LeakReport } from './leak-budget.js';
 import { type HupOptions, type Reload, type ResolvedOptions, resolveOptions } from './options.js';
-import { type Destination, checkDestination, registry, reopen } from './reopen.js';
+import { type Destination, registry, reopen, subscribeRegistrations } from './reopen.js';
 import { acquireReloadLock } from './reload-lock.js';
 
 /** A reload that finished. */
@@ -41,7 +40,6 @@ export interface HupEvents {
 /** What `guard.reload()` resolves with: the reload's facts and whether it succeeded. */
 export type ReloadOutcome = (ReloadInfo & { readonly ok: true }) | (ReloadErrorInfo & { readonly ok: false });
 
-const registerChannel = 'bulwark:hup:register';
 
 /** The SIGHUP guard. Create it with `onHup()`. */
 export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
@@ -51,6 +49,8 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
   readonly #budget: LeakBudget | undefined;
   readonly #destinations: ReadonlySet<Destination>;
   #reloads = 0;
+  /** A reload that timed out and has not ended: the next one waits for it (reloads are serialized). */
+  #overdue: Promise<unknown> | undefined;
 
   constructor(reload: Reload | undefined, options?: HupOptions) {
     super('hup');
@@ -60,9 +60,7 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
     this.#budget = this.#options.leakBudget && new LeakBudget(this.#options.leakBudget);
     // Installed now and kept until close(): a HUP must never find the process without a listener.
     this.#cleanup.listen(process, 'SIGHUP', () => this.#coalescer.signal());
-    const onRegister = (message: unknown) => void registry().add(checkDestination('bulwark:hup:register message', message));
-    diagnostics_channel.subscribe(registerChannel, onRegister);
-    this.#cleanup.defer(() => diagnostics_channel.unsubscribe(registerChannel, onRegister));
+    this.#cleanup.defer(subscribeRegistrations());
     this.#cleanup.defer(() => this.#coalescer.close());
   }
 
@@ -96,15 +94,15 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
   async #run(request: RunRequest): Promise<ReloadOutcome> {
     // Never two reloads at once in this process, across guards, even when one outlived its timeout.
     const release = await acquireReloadLock();
-    const overdue: Array<Promise<unknown>> = [];
     try {
-      return await this.#reloadOnce(request, overdue);
+      return await this.#reloadOnce(request);
     } finally {
-      release(overdue[0]);
+      release(this.#overdue);
+      this.#overdue = undefined;
     }
   }
 
-  async #reloadOnce(request: RunRequest, overdue: Array<Promise<unknown>>): Promise<ReloadOutcome> {
+  async #reloadOnce(request: RunRequest): Promise<ReloadOutcome> {
     const started = performance.now();
     const reloads = ++this.#reloads;
     let reopened = 0;
@@ -115,11 +113,20 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
     } catch (error) {
       failure = { reason: 'reopen', error };
     }
+    let reloaded = false;
     try {
-      await this.#reloadWithTimeout(request, overdue);
-      if (this.#options.rolling) replaced = await rollWorkers(this.#options.timeoutMs);
+      await this.#reloadWithTimeout(request);
+      reloaded = true;
     } catch (error) {
-      failure = { reason: reasonOf(error, this.#options.rolling), error };
+      failure = { reason: error instanceof ReloadTimeoutError ? 'timeout' : 'threw', error };
+    }
+    // Workers are replaced only once the app's own reload succeeded.
+    if (this.#options.rolling && reloaded) {
+      try {
+        replaced = await rollWorkers(this.#options.timeoutMs);
+      } catch (error) {
+        failure = { reason: 'roll', error };
+      }
     }
     const info = { signals: request.signals, trigger: request.trigger, durationMs: performance.now() - started, reopened, replaced, reloads };
     const outcome = this.#finish(info, failure);
@@ -163,8 +170,8 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
     return all.size;
   }
 
-  /** Runs the app's reload; one that times out and has not ended is pushed to `overdue`. */
-  async #reloadWithTimeout({ signals, trigger }: RunRequest, overdue: Array<Promise<unknown>>): Promise<void> {
+  /** Runs the app's reload; one that times out and has not ended is kept in `#overdue`. */
+  async #reloadWithTimeout({ signals, trigger }: RunRequest): Promise<void> {
     const reload = this.#options.reload;
     if (!reload) return;
     // Made on first use: an AbortController costs more than the rest of a reload's bookkeeping.
@@ -187,7 +194,7 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
     } catch (error) {
       if (error instanceof ReloadTimeoutError) {
         aborter?.abort(error);
-        overdue.push(attempt);
+        this.#overdue = attempt;
       }
       throw error;
     } finally {
@@ -203,12 +210,6 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
       rethrow(error);
     }
   }
-}
-
-function reasonOf(error: unknown, rolling: boolean): ReloadErrorInfo['reason'] {
-  if (error instanceof ReloadTimeoutError) return 'timeout';
-  if (rolling && (error as { code?: unknown } | undefined)?.code === 'ERR_HUP_ROLL') return 'roll';
-  return 'threw';
 }
 
 /**

@@ -46,7 +46,7 @@ export function resolveLeakBudget(option: true | LeakBudgetOptions) {
 }
 
 /** One sample of everything the budget watches, by resource name. */
-export function sampleResources(): Map<string, Sample> {
+function sampleResources(): Map<string, Sample> {
   const samples = new Map<string, Sample>();
   const nofile = softNofile();
   samples.set('fd', { value: openFds(), limit: nofile, limitName: nofile === null ? null : 'RLIMIT_NOFILE (soft)' });
@@ -97,7 +97,8 @@ export class LeakBudget {
   }
 
   /** Samples after a reload; returns the resources that grow steadily. */
-  afterReload(samples: Map<string, Sample> = sampleResources()): LeakReport[] {
+  afterReload(): LeakReport[] {
+    const samples = sampleResources();
     this.#reloads++;
     this.#record(samples);
     const reports: LeakReport[] = [];

@@ -1,4 +1,5 @@
-import { InvalidOptionError, processGlobal } from '@bulwark/core';
+import { InvalidOptionError, channelFor, processGlobal } from '@bulwark/core';
+import diagnostics_channel from 'node:diagnostics_channel';
 import fs, { WriteStream } from 'node:fs';
 import { promisify } from 'node:util';
 
@@ -106,4 +107,12 @@ export function registerReopen(destination: Destination): () => void {
   const checked = checkDestination('registerReopen(destination)', destination);
   registry().add(checked);
   return () => void registry().delete(checked);
+}
+
+/** Adds what apps publish on `bulwark:hup:register` to the registry while a guard runs; returns the unsubscribe. */
+export function subscribeRegistrations(): () => void {
+  const { name } = channelFor('hup', 'register');
+  const onRegister = (message: unknown) => void registry().add(checkDestination(`${String(name)} message`, message));
+  diagnostics_channel.subscribe(name, onRegister);
+  return () => void diagnostics_channel.unsubscribe(name, onRegister);
 }

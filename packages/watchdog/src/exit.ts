@@ -10,9 +10,8 @@ import type { ExitConfig } from './protocol.js';
  * for that signal on the stuck thread).
  */
 export function endProcess(exit: ExitConfig, loopRuns: boolean, askMain: (code: number) => void): void {
-  const code = exit.code ?? 70;
-  if (exit.signal !== undefined) process.kill(process.pid, exit.signal);
-  else if (loopRuns) askMain(code);
-  else evaluateOnMainThread(`process.exit(${code})`);
+  if ('signal' in exit) process.kill(process.pid, exit.signal);
+  else if (loopRuns) askMain(exit.code);
+  else evaluateOnMainThread(`process.exit(${exit.code})`);
   setTimeout(() => process.kill(process.pid, 'SIGKILL'), exit.graceMs);
 }

@@ -7,11 +7,11 @@ export class Heartbeat {
   readonly #timer: NodeJS.Timeout;
 
   constructor(intervalMs: number) {
-    this.beat();
-    this.#timer = unrefInterval(() => this.beat(), intervalMs);
+    this.#beat();
+    this.#timer = unrefInterval(() => this.#beat(), intervalMs);
   }
 
-  beat(): void {
+  #beat(): void {
     Atomics.store(this.#time, 0, BigInt(Date.now()));
   }
 
@@ -21,6 +21,6 @@ export class Heartbeat {
 }
 
 /** Reads the heartbeat's age from any thread. */
-export function heartbeatAge(buffer: SharedArrayBuffer, now = Date.now()): number {
-  return now - Number(Atomics.load(new BigInt64Array(buffer), 0));
+export function heartbeatAge(buffer: SharedArrayBuffer): number {
+  return Date.now() - Number(Atomics.load(new BigInt64Array(buffer), 0));
 }

@@ -9,9 +9,9 @@ const x64Names: Record<number, string> = {
   281: 'epoll_pwait', 288: 'accept4', 441: 'epoll_pwait2',
 };
 
-/** What the kernel shows for thread `tid` of this process (the main thread's tid is the pid). */
-export function readKernelState(tid = process.pid): KernelState | undefined {
-  const dir = `/proc/self/task/${tid}`;
+/** What the kernel shows for the main thread (its tid is the pid). */
+export function readKernelState(): KernelState | undefined {
+  const dir = `/proc/self/task/${process.pid}`;
   const fields = procStatFields(`${dir}/stat`);
   if (!fields) return undefined;
   try {

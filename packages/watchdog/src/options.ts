@@ -1,6 +1,6 @@
 import type { Server } from 'node:net';
 import { constants, tmpdir } from 'node:os';
-import { InvalidOptionError, checkBoolean, checkFunction, checkNumber, checkOneOf, checkOptions, checkString } from '@bulwark/core';
+import { InvalidOptionError, checkBoolean, checkNumber, checkOneOf, checkOptions, checkString } from '@bulwark/core';
 import type { ExitConfig, StallEvent } from './protocol.js';
 
 /** The end-to-end probe: a real request through the listening socket, sent from the watchdog thread. */
@@ -73,7 +73,6 @@ export function resolveOptions(input?: WatchdogOptions) {
   const pollMs = checkNumber('pollMs', o.pollMs ?? Math.max(10, Math.min(200, Math.floor(stallMs / 5))), { min: 5, max: stallMs, integer: true });
   const onStall = o.onStall ?? 'report';
   if (typeof onStall !== 'function') checkOneOf('onStall', onStall, ['report', 'exit'] as const);
-  else checkFunction('onStall', onStall);
   return {
     stallMs,
     pollMs,

@@ -20,11 +20,8 @@ export interface ProbeConfig {
   readonly failures: number;
 }
 
-export interface ExitConfig {
-  readonly code?: number;
-  readonly signal?: NodeJS.Signals;
-  readonly graceMs: number;
-}
+/** How the process ends: an exit code or a signal (resolved from the options), then SIGKILL after `graceMs`. */
+export type ExitConfig = { readonly code: number; readonly graceMs: number } | { readonly signal: NodeJS.Signals; readonly graceMs: number };
 
 export interface WorkerConfig {
   readonly heartbeat: SharedArrayBuffer;

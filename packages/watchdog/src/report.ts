@@ -18,7 +18,8 @@ export class ReportWriter {
    * Writes `report` as JSON and returns its path, or undefined when capped or failed. The file is
    * written under a `.partial` name and renamed, so whoever watches the dir sees it whole.
    */
-  write(kind: string, report: object, now = Date.now()): string | undefined {
+  write(kind: string, report: object): string | undefined {
+    const now = Date.now();
     while (this.#written.length > 0 && now - this.#written[0]! > hourMs) this.#written.shift();
     if (this.#written.length >= this.perHour) return undefined;
     const path = join(this.dir, `watchdog-${process.pid}-${new Date(now).toISOString().replace(/[:.]/g, '-')}-${kind}.json`);

@@ -24,7 +24,7 @@ let firstFailureAt = 0;
 let lastError: string | undefined;
 
 const timers = [setInterval(checkHeartbeat, config.pollMs)];
-if (config.probe) timers.push(setInterval(() => void runProbe(config.probe!.timeoutMs), config.probe.intervalMs));
+if (config.probe) timers.push(setInterval(() => void runProbe(), config.probe.intervalMs));
 
 parentPort!.on('message', (message: ToWorker) => {
   if (message.type === 'target') target = message.target;
@@ -54,12 +54,12 @@ async function onBlocked(age: number): Promise<void> {
   finish({ kind: 'blocked', detectedAt, durationMs: age, stack: stack ?? [], capture: how, kernel, action: config.action });
 }
 
-async function runProbe(timeoutMs: number): Promise<void> {
+async function runProbe(): Promise<void> {
   if (!target || probing || handling || state === 'blocked') return;
   probing = true;
   const started = Date.now();
   const freshBefore = heartbeatAge(config.heartbeat) <= config.stallMs;
-  const result = await probeOnce(target, timeoutMs);
+  const result = await probeOnce(target, config.probe!.timeoutMs);
   probing = false;
   if (result.ok) {
     failures = 0;
