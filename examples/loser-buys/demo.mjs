@@ -5,9 +5,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { logrotate, spawnNode, stopAll } from '@bulwark/test-rig';
 
-const service = new URL('./service.mjs', import.meta.url).pathname;
+const service = fileURLToPath(new URL('./service.mjs', import.meta.url));
 
 async function run(handler) {
   const dir = mkdtempSync(join(tmpdir(), 'loser-buys-'));

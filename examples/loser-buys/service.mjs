@@ -22,20 +22,20 @@ function logAll(line) {
   for (const log of logs) log.write(`${line}\n`);
 }
 
+// The hand-written reload: reopen the logs, read the config again.
+async function handReload() {
+  logs.forEach((log) => log.end());
+  logs = paths.map((path) => createWriteStream(path, { flags: 'a' }));
+  await readConfig();
+  logAll('after reload');
+}
+
 if (process.env.HANDLER === 'on') {
-  process.on('SIGHUP', async () => {
-    logs.forEach((log) => log.end());
-    logs = paths.map((path) => createWriteStream(path, { flags: 'a' }));
-    await readConfig();
-    logAll('after reload');
-  });
+  process.on('SIGHUP', handReload);
 } else if (process.env.HANDLER === 'once') {
   const arm = () =>
     process.once('SIGHUP', async () => {
-      logs.forEach((log) => log.end());
-      logs = paths.map((path) => createWriteStream(path, { flags: 'a' }));
-      await readConfig();
-      logAll('after reload');
+      await handReload();
       arm();
     });
   arm();

@@ -1,9 +1,10 @@
 // The story: 3000 Apache servers died on New Year's Day; each daily graceful reload had leaked one
 // pthread key (limit 1024) for about three years. Here a reload leaks one fd under RLIMIT_NOFILE
 // 1024, through 1100 days of reloads in fast-forward, without and with the guard's leak budget.
+import { fileURLToPath } from 'node:url';
 import { spawnNode } from '@bulwark/test-rig';
 
-const service = new URL('./service.mjs', import.meta.url).pathname;
+const service = fileURLToPath(new URL('./service.mjs', import.meta.url));
 const run = async (env) => {
   const child = spawnNode(service, { nofile: 1024, env: { DAYS: '1100', ...env } });
   const exit = await child.exited;

@@ -1,11 +1,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
+import { freePort } from './ports.js';
 import { isAlive } from './processes.js';
 import { findCommand, requireCommand } from './requirements.js';
 
@@ -30,15 +30,6 @@ process.once('exit', () => {
   for (const server of live) server.process?.kill('SIGKILL');
 });
 
-/** A free TCP port on the loopback interface. */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /**
  * A private MariaDB in a temp dir on a free loopback port, for one test file or one run.
@@ -100,9 +91,6 @@ export class MariaDb implements MariaDbAddress {
   get address(): MariaDbAddress {
     const { host, port, socketPath, user, password, database } = this;
     return { host, port, socketPath, user, password, database };
-  }
-  get uri(): string {
-    return `mysql://${this.user}@${this.host}:${this.port}/${this.database}`;
   }
   /** What the server printed (its error log goes to stderr with --no-defaults). */
   get log(): string {
@@ -221,7 +209,12 @@ function sweepStale(tmpRoot: string): void {
   }
 }
 
-/** Starts a private MariaDB (see {@link MariaDb.start}). */
-export function startMariaDb(options?: MariaDbStartOptions): Promise<MariaDb> {
-  return MariaDb.start(options);
+/**
+ * The run's shared MariaDB from `inject('mariadb')` (see vitest-mariadb.ts), or the reason it could
+ * not start, thrown so the test fails with the install line.
+ */
+export function sharedMariaDb(provided: MariaDbAddress | string | undefined): MariaDbAddress {
+  if (provided === undefined) throw new Error('no shared MariaDB: add test/src/vitest-mariadb.ts to globalSetup in vitest.config.ts');
+  if (typeof provided === 'string') throw new Error(provided);
+  return provided;
 }
