@@ -1,10 +1,10 @@
 // bench/hup: what the HUP guard adds to a reload, and how many reloads a burst of HUPs causes,
 // each next to its anchor measured in the same run: calling the reload directly, and the usual
 // hand-written handler `process.on('SIGHUP', reload)`.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { onHup } from '@bulwark/hup';
+import { spawnNode, stopAll } from '@bulwark/test-rig';
 import { median, nsPerCall, percentile, printTable } from './report.mjs';
 
 const state = { reloads: 0 };
@@ -30,19 +30,17 @@ async function overhead() {
 
 /** Sends `count` HUPs as fast as possible to a fresh child; resolves with reloads and most at once. */
 async function burst(mode, count) {
-  const child = spawn(process.execPath, [new URL('./fixtures/hup-burst.mjs', import.meta.url).pathname], { env: { ...process.env, MODE: mode } });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
-  while (!out.includes('ready')) await sleep(5);
+  const child = spawnNode(fileURLToPath(new URL('./fixtures/hup-burst.mjs', import.meta.url)), { env: { MODE: mode } });
+  await child.line(/^ready/);
   for (let i = 0; i < count; i++) process.kill(child.pid, 'SIGHUP');
+  // Done once the output has been quiet for 400 ms.
   let seen = -1;
-  while (seen !== out.length) {
-    seen = out.length;
+  while (seen !== child.stdout.length) {
+    seen = child.stdout.length;
     await sleep(400);
   }
-  child.kill('SIGKILL');
-  await once(child, 'close');
-  const starts = out.split('\n').filter((l) => l.startsWith('reload '));
+  await stopAll([child]);
+  const starts = child.stdout.split('\n').filter((l) => l.startsWith('reload '));
   return { reloads: starts.length, mostAtOnce: Math.max(0, ...starts.map((l) => Number(l.split(' ')[1]))) };
 }
 

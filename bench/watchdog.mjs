@@ -1,6 +1,5 @@
 // @bulwark/watchdog: what it costs an idle service and a busy one, against the same service without
 // it, measured in child processes in the same run; and how fast it detects and reports a stall.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -43,35 +42,25 @@ function spin(ms) {
   return x;
 }
 
-function runChild(watchdog, task, env = {}) {
-  const proc = spawn(process.execPath, [self, 'child', watchdog, task], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const messages = [];
-  const waiters = [];
-  let buffered = '';
-  proc.stdout.setEncoding('utf8').on('data', (chunk) => {
-    const lines = (buffered += chunk).split('\n');
-    buffered = lines.pop();
-    for (const line of lines) messages.push(JSON.parse(line));
-    for (const w of waiters.splice(0)) w();
-  });
-  const next = (key) =>
-    new Promise((resolve) => {
-      const check = () => (messages.find((m) => key in m) ? resolve(messages.find((m) => key in m)) : waiters.push(check));
-      check();
-    });
-  return { proc, next, exited: new Promise((resolve) => proc.on('exit', resolve)) };
+/** The bench's own child running `task`; `next(key)` resolves with the first JSON line that has `key`. */
+async function runChild(watchdog, task, env = {}) {
+  // Imported here, not at the top: the child (this same file) stays as light as the service it measures.
+  const { spawnNode } = await import('@bulwark/test-rig');
+  const child = spawnNode(self, { args: ['child', watchdog, task], env });
+  const next = async (key) => JSON.parse((await child.line(new RegExp(`^\\{.*"${key}":.*$`), 60_000))[0]);
+  return { child, next };
 }
 
 async function idle(watchdog) {
-  const c = runChild(watchdog, 'idle');
+  const c = await runChild(watchdog, 'idle');
   const result = await c.next('cpuPct');
-  await c.exited;
+  await c.child.exited;
   return result;
 }
 
 /** Requests per second over keep-alive connections, bounded by `concurrency`, for `ms`. */
 async function throughput(watchdog, ms = 3000, concurrency = 8) {
-  const c = runChild(watchdog, 'serve');
+  const c = await runChild(watchdog, 'serve');
   const { port } = await c.next('port');
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const end = Date.now() + ms;
@@ -84,15 +73,15 @@ async function throughput(watchdog, ms = 3000, concurrency = 8) {
     }
   }));
   agent.destroy();
-  c.proc.kill('SIGKILL');
-  await c.exited;
+  c.child.kill('SIGKILL');
+  await c.child.exited;
   return done / (ms / 1000);
 }
 
 /** Time from the stall's start to detection, and from detection to the report file. */
 async function detection(task, stallMs) {
   const reportDir = mkdtempSync(join(tmpdir(), 'bench-watchdog-'));
-  const c = runChild('on', task, { REPORT_DIR: reportDir, STALL_MS: String(stallMs) });
+  const c = await runChild('on', task, { REPORT_DIR: reportDir, STALL_MS: String(stallMs) });
   const { stuckAt } = await c.next('stuckAt');
   let files = [];
   while (files.length === 0) {
@@ -101,8 +90,8 @@ async function detection(task, stallMs) {
   }
   await new Promise((resolve) => setTimeout(resolve, 50));
   const report = JSON.parse(readFileSync(join(reportDir, files[0]), 'utf8'));
-  c.proc.kill('SIGKILL');
-  await c.exited;
+  c.child.kill('SIGKILL');
+  await c.child.exited;
   return { detectMs: Date.parse(report.detectedAt) - stuckAt, reportMs: Date.parse(report.writtenAt) - Date.parse(report.detectedAt) };
 }
 
