@@ -3,7 +3,6 @@ import { BulwarkError } from '@bulwark/core';
 /** No ticket was free on the host within `acquireTimeoutMs`. */
 export class BulkheadFullError extends BulwarkError {
   static readonly code = 'ERR_BULKHEAD_FULL';
-  readonly code = BulkheadFullError.code;
 
   constructor(
     readonly resource: string,
@@ -11,31 +10,26 @@ export class BulkheadFullError extends BulwarkError {
     readonly waitedMs: number,
   ) {
     super(`bulkhead of ${resource} is full (${tickets} tickets on this host, waited ${waitedMs} ms)`);
-    this.name = 'BulkheadFullError';
   }
 }
 
 /** The resource's circuit is open: the call was not sent. */
 export class CircuitOpenError extends BulwarkError {
   static readonly code = 'ERR_CIRCUIT_OPEN';
-  readonly code = CircuitOpenError.code;
 
   constructor(
     readonly resource: string,
     options?: ErrorOptions,
   ) {
     super(`circuit of ${resource} is open`, options);
-    this.name = 'CircuitOpenError';
   }
 }
 
 /** The resource was closed before or while the call waited. */
 export class ResourceClosedError extends BulwarkError {
   static readonly code = 'ERR_RESOURCE_CLOSED';
-  readonly code = ResourceClosedError.code;
 
   constructor(readonly resource: string) {
     super(`resource ${resource} is closed`);
-    this.name = 'ResourceClosedError';
   }
 }

@@ -1,4 +1,4 @@
-import { type Guard, InvalidOptionError } from '@bulwark/core';
+import { type Guard, InvalidOptionError, closeWith } from '@bulwark/core';
 import { guards } from './guards/index.js';
 import type { GuardPlugin, OptionsOf } from './guards/plugin.js';
 
@@ -11,8 +11,6 @@ export type BulwarkOptions = { readonly [K in GuardName]?: boolean | OptionsOf<G
 /** What `enable()` started: each guard by name, and one `close()` that undoes them all. */
 export interface Enabled extends Guard {
   readonly guards: { readonly [K in GuardName]?: Guard } & Readonly<Record<string, Guard | undefined>>;
-  close(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** The flags `enable()` knows, in the order it starts them. */
@@ -33,9 +31,7 @@ export function enable(flags: BulwarkOptions = {}): Enabled {
     closeAll(started).catch(() => {});
     throw error;
   }
-  let closing: Promise<void> | undefined;
-  const close = () => (closing ??= closeAll(started));
-  return { guards: started, close, [Symbol.asyncDispose]: close };
+  return Object.assign(closeWith(() => closeAll(started)), { guards: started });
 }
 
 function checkFlags(flags: BulwarkOptions): Array<[string, true | object]> {

@@ -11,12 +11,25 @@ export function isBulwarkError(value: unknown, code?: string): value is BulwarkE
 }
 
 /**
- * Base of every error a guard throws. Subclasses declare `static readonly code`; `instanceof`
- * matches on that code, so an error from another copy of the package still matches.
+ * Base of every error a guard throws. A subclass declares `static readonly code` and calls
+ * `super(message, options)`; `code` and `name` are set from the class. `instanceof` matches on the
+ * code, so an error from another copy of the package still matches.
+ *
+ * Codes follow one scheme: `ERR_BULWARK_<WHAT>` for what any guard can throw (a bad option, a
+ * closed guard), `ERR_<SUBJECT>_<WHAT>` for one guard's own outcome (`ERR_CIRCUIT_OPEN`,
+ * `ERR_BULKHEAD_FULL`, `ERR_HUP_RELOAD_TIMEOUT`).
  */
 export abstract class BulwarkError extends Error {
-  abstract readonly code: string;
+  /** The stable code users match on; the subclass's `static code`. */
+  readonly code: string;
   readonly [kBulwarkError] = true;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    const subclass = new.target as unknown as { code: string; name: string };
+    this.code = subclass.code;
+    this.name = subclass.name;
+  }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
@@ -28,7 +41,6 @@ export abstract class BulwarkError extends Error {
 /** An option was missing, of the wrong type or out of range. Thrown at construction. */
 export class InvalidOptionError extends BulwarkError {
   static readonly code = 'ERR_BULWARK_INVALID_OPTION';
-  readonly code = InvalidOptionError.code;
 
   constructor(
     readonly option: string,
@@ -36,11 +48,27 @@ export class InvalidOptionError extends BulwarkError {
     expected: string,
   ) {
     super(`${option} must be ${expected}, got ${describe(value)}`);
-    this.name = 'InvalidOptionError';
   }
 }
 
-/** A short, single-line rendering of a bad value for an error message. */
+/** A guard was used after `close()`: a call that needs it rejects with this. */
+export class GuardClosedError extends BulwarkError {
+  static readonly code = 'ERR_BULWARK_CLOSED';
+
+  /** `guard` is the guard's name (`hup`, `breaker`, ...); `what` the closed thing, for the message. */
+  constructor(
+    readonly guard: string,
+    what: string = `the ${guard} guard`,
+  ) {
+    super(`${what} is closed`);
+  }
+}
+
+/** A short, single-line rendering of a value for a message: never a whole object's dump. */
 export function describe(value: unknown): string {
-  return inspect(value, { depth: 1, breakLength: Infinity, maxStringLength: 80 });
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const name = value.constructor?.name;
+    if (name && name !== 'Object') return `an instance of ${name}`;
+  }
+  return inspect(value, { depth: 0, breakLength: Infinity, maxStringLength: 80, maxArrayLength: 5 }).slice(0, 200);
 }

@@ -1,8 +1,10 @@
-export { BulwarkError, InvalidOptionError, isBulwarkError, kBulwarkError, describe } from './errors.js';
+export { BulwarkError, GuardClosedError, InvalidOptionError, isBulwarkError, kBulwarkError, describe } from './errors.js';
+export { addGiveUpFacts, type GiveUpFacts } from './facts.js';
 export { checkBoolean, checkFunction, checkNumber, checkOneOf, checkOptions, checkString } from './options.js';
-export { GuardEmitter, channelFor, publish } from './events.js';
+export { GuardEmitter, channelFor, notify, publish, surfaceLater } from './events.js';
+export { GuardHandle, closeWith, type Guard } from './guard.js';
+export { warn, warnError, warningType, type WarningEvent } from './warnings.js';
 export { delay, sleepSync, unrefInterval, unrefTimeout } from './timers.js';
 export { processGlobal } from './process-global.js';
 export { procStatFields } from './proc.js';
 export { Cleanup } from './cleanup.js';
-export type { Guard } from './guard.js';

@@ -6,7 +6,6 @@ const cjs = createRequire(import.meta.url)('../dist/index.cjs') as typeof esm;
 
 class TestFullError extends esm.BulwarkError {
   static readonly code = 'ERR_TEST_FULL';
-  readonly code = TestFullError.code;
 }
 
 describe('bulwark errors', () => {

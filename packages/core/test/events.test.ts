@@ -1,6 +1,6 @@
 import diagnostics_channel from 'node:diagnostics_channel';
-import { describe, expect, it } from 'vitest';
-import { GuardEmitter } from '../dist/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { GuardEmitter, notify } from '../dist/index.js';
 
 interface DoorEvents {
   open: { readonly door: string; readonly count: number };
@@ -12,8 +12,28 @@ class Door extends GuardEmitter<DoorEvents> {
   }
   open(count: number) {
     this.report('open', { door: 'front', count });
+    return 'opened';
   }
 }
+
+/** Collects what the next ticks throw, instead of letting vitest see an uncaught exception. */
+function catchNextTickThrows(): unknown[] {
+  const thrown: unknown[] = [];
+  const real = process.nextTick;
+  vi.spyOn(process, 'nextTick').mockImplementation(((fn: () => void, ...args: unknown[]) =>
+    real(() => {
+      try {
+        fn(...(args as []));
+      } catch (error) {
+        thrown.push(error);
+      }
+    })) as typeof process.nextTick);
+  return thrown;
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe('guard events', () => {
   it('reach emitter listeners and the bulwark:<guard>:<event> channel alike', () => {
@@ -32,7 +52,37 @@ describe('guard events', () => {
 
   it('publish nothing when nobody subscribes', () => {
     const channel = diagnostics_channel.channel('bulwark:door:open');
+    const publishSpy = vi.spyOn(channel, 'publish');
     expect(channel.hasSubscribers).toBe(false);
-    expect(() => new Door().open(3)).not.toThrow();
+    new Door().open(3);
+    expect(publishSpy).not.toHaveBeenCalled();
+  });
+
+  it('isolate a throwing listener: the others still hear, the guard goes on, the error surfaces on the next tick', async () => {
+    const thrown = catchNextTickThrows();
+    const door = new Door();
+    const heard: number[] = [];
+    const boom = new Error('listener bug');
+    door.on('open', () => {
+      throw boom;
+    });
+    door.once('open', ({ count }) => heard.push(count));
+    expect(door.open(1)).toBe('opened');
+    door.open(2);
+    expect(heard).toEqual([1]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(thrown).toEqual([boom, boom]);
+  });
+
+  it('notify() calls a callback and surfaces its throw later', async () => {
+    const thrown = catchNextTickThrows();
+    const seen: number[] = [];
+    notify((n: number) => seen.push(n), 7);
+    notify(() => {
+      throw new Error('late');
+    });
+    expect(seen).toEqual([7]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(thrown.map((e) => (e as Error).message)).toEqual(['late']);
   });
 });

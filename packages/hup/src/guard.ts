@@ -79,16 +79,17 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
   }
 
   /** Removes the SIGHUP listener and stops scheduling reloads; idempotent. */
-  close(): void {
+  close(): Promise<void> {
     this.#cleanup.run();
+    return Promise.resolve();
   }
 
   [Symbol.dispose](): void {
-    this.close();
+    void this.close();
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async #run(request: RunRequest): Promise<ReloadOutcome> {

@@ -77,7 +77,6 @@ describe('transient errors', () => {
   // A guard's error that happens to read like mysql2's closed-state message.
   class ShedError extends BulwarkError {
     static readonly code = 'ERR_SOME_GUARD_SHED';
-    readonly code = ShedError.code;
     constructor() {
       super("Can't add new command when connection is in closed state (shed by a guard)");
     }

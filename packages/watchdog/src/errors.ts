@@ -3,9 +3,7 @@ import { BulwarkError } from '@bulwark/core';
 /** startWatchdog() was called from a worker thread; it watches the main thread only. */
 export class NotMainThreadError extends BulwarkError {
   static readonly code = 'ERR_WATCHDOG_NOT_MAIN_THREAD';
-  readonly code = NotMainThreadError.code;
   constructor() {
     super('startWatchdog() must be called on the main thread');
-    this.name = 'NotMainThreadError';
   }
 }

@@ -1,4 +1,4 @@
-import { Cleanup, type Guard } from '@bulwark/core';
+import { Cleanup, type Guard, closeWith } from '@bulwark/core';
 import { type Resource, type ResourceOptions, checkResourceOptions, resource } from '@bulwark/breaker';
 import { instrumentMysql2, isTransient, setDefaults } from '@bulwark/mysql';
 import type { GuardPlugin } from './plugin.js';
@@ -49,6 +49,6 @@ export const breaker: GuardPlugin<ResourceOptions> = {
     cleanup.defer(() => opened.forEach((r) => r.close()));
     // Without the mysql flag, mysql2 is still patched so that its pools reach the resources.
     if (!flags.mysql) cleanup.defer(instrumentMysql2({ retryReads: false }));
-    return { close: () => cleanup.run() };
+    return closeWith(() => cleanup.run());
   },
 };

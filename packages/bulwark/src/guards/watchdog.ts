@@ -2,7 +2,7 @@ import diagnostics_channel from 'node:diagnostics_channel';
 import { Server as HttpServer } from 'node:http';
 import type { Server } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
-import type { Guard } from '@bulwark/core';
+import { type Guard, closeWith } from '@bulwark/core';
 import { type StallEvent, type Watchdog, type WatchdogOptions, checkWatchdogOptions, startWatchdog } from '@bulwark/watchdog';
 import type { GuardPlugin } from './plugin.js';
 
@@ -17,7 +17,7 @@ const channels = ['tracing:net.server.listen:asyncEnd', 'http.server.request.sta
 export const watchdog: GuardPlugin<WatchdogOptions> = {
   enable(options) {
     // A worker thread has no main thread of its own to watch; the main thread's watchdog covers it.
-    if (!isMainThread) return { close() {} };
+    if (!isMainThread) return closeWith(() => {});
     const o = options === true ? {} : options;
     const target = o.probe && (o.probe.url ?? o.probe.socketPath ?? o.probe.server);
     return target ? warnOnStall(startWatchdog(o)) : new FirstServerWatchdog(o);
@@ -50,6 +50,14 @@ class FirstServerWatchdog implements Guard {
   close(): Promise<void> {
     this.#unsubscribe();
     return (this.#closing ??= this.#current.close());
+  }
+
+  [Symbol.dispose](): void {
+    void this.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 
