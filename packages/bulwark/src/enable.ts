@@ -1,6 +1,6 @@
-import { type Guard, InvalidOptionError, closeWith } from '@bulwark/core';
+import { BulwarkError, type Guard, InvalidOptionError, closeWith, describe, warnError } from '@bulwark/core';
 import { guards } from './guards/index.js';
-import type { GuardPlugin, OptionsOf } from './guards/plugin.js';
+import type { GuardPlugin, HandleOf, OptionsOf } from './guards/plugin.js';
 
 type Guards = typeof guards;
 export type GuardName = keyof Guards & string;
@@ -8,9 +8,12 @@ export type GuardName = keyof Guards & string;
 /** One flag per guard: `true` for its defaults, its options object, or `false` to leave it off. */
 export type BulwarkOptions = { readonly [K in GuardName]?: boolean | OptionsOf<Guards[K]> };
 
-/** What `enable()` started: each guard by name, and one `close()` that undoes them all. */
+/** Each started guard's handle by flag, typed per guard (`hup` is a `HupGuard`); a flag left off is absent. */
+export type EnabledGuards = { readonly [K in GuardName]?: HandleOf<Guards[K]> };
+
+/** What `enable()` started: each guard's handle by flag, and one `close()` that undoes them all. */
 export interface Enabled extends Guard {
-  readonly guards: { readonly [K in GuardName]?: Guard } & Readonly<Record<string, Guard | undefined>>;
+  readonly guards: EnabledGuards;
 }
 
 /** The flags `enable()` knows, in the order it starts them. */
@@ -27,11 +30,13 @@ export function enable(flags: BulwarkOptions = {}): Enabled {
   try {
     for (const [name, options] of wanted) started[name] = plugins[name]!.enable(options, flags);
   } catch (error) {
-    // The start failure is what the caller needs to see; a close failure after it would hide it.
-    closeAll(started).catch(() => {});
+    // The start failure is what the caller needs to see; a close failure after it is a warning.
+    closeAll(started).catch((closeError: unknown) =>
+      warnError('bulwark', 'BULWARK_ENABLE_UNDO_FAILED', 'closing the guards started before one failed to start', closeError),
+    );
     throw error;
   }
-  return Object.assign(closeWith(() => closeAll(started)), { guards: started });
+  return Object.assign(closeWith(() => closeAll(started)), { guards: started as EnabledGuards });
 }
 
 function checkFlags(flags: BulwarkOptions): Array<[string, true | object]> {
@@ -49,8 +54,28 @@ function checkFlags(flags: BulwarkOptions): Array<[string, true | object]> {
   return wanted;
 }
 
+/** `enable()`'s `close()` rejects with this when a guard's close failed; the others still closed. */
+export class GuardsCloseError extends BulwarkError {
+  static readonly code = 'ERR_BULWARK_CLOSE_FAILED';
+
+  /** `errors[flag]` is why that guard failed to close. */
+  constructor(readonly errors: Readonly<Record<string, unknown>>) {
+    const names = Object.keys(errors);
+    super(`${names.join(', ')} failed to close: ${names.map((n) => message(errors[n])).join('; ')}`, { cause: errors[names[0]!] });
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : describe(error);
+}
+
+/** Closes every started guard, the last started first, all of them even when one fails. */
 async function closeAll(started: Record<string, Guard>): Promise<void> {
-  const results = await Promise.allSettled(Object.values(started).reverse().map(async (guard) => guard.close()));
-  const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
-  if (errors.length > 0) throw new AggregateError(errors, 'some guards failed to close');
+  const names = Object.keys(started).reverse();
+  const results = await Promise.allSettled(names.map(async (name) => started[name]!.close()));
+  const errors = Object.fromEntries(names.flatMap((name, i) => {
+    const result = results[i]!;
+    return result.status === 'rejected' ? [[name, result.reason]] : [];
+  }));
+  if (Object.keys(errors).length > 0) throw new GuardsCloseError(errors);
 }

@@ -1,4 +1,4 @@
-import { InvalidOptionError, processGlobal } from '@bulwark/core';
+import { InvalidOptionError, processGlobal, warn } from '@bulwark/core';
 import { type BulwarkOptions, type Enabled, enable, guardNames } from './enable.js';
 
 const on = new Set(['1', 'true', 'on', 'yes']);
@@ -20,7 +20,7 @@ export function flagsFromEnv(env: NodeJS.ProcessEnv = process.env): BulwarkOptio
   }
   for (const variable of Object.keys(env))
     if (/^BULWARK_[A-Z]+$/.test(variable) && !guardNames.some((n) => variable === `BULWARK_${n.toUpperCase()}`))
-      process.emitWarning(`${variable} names no guard; known: ${guardNames.map((n) => `BULWARK_${n.toUpperCase()}`).join(', ')}`, 'BulwarkWarning');
+      warn('bulwark', 'BULWARK_ENV_UNKNOWN_GUARD', `${variable} names no guard; known: ${guardNames.map((n) => `BULWARK_${n.toUpperCase()}`).join(', ')}`);
   return flags as BulwarkOptions;
 }
 

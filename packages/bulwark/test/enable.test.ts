@@ -1,14 +1,58 @@
+import diagnostics_channel from 'node:diagnostics_channel';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { HupGuard, ReloadInfo } from '@bulwark/hup';
 import { spawnNode } from '@bulwark/test-rig';
-import { describe, expect, it } from 'vitest';
-import { InvalidOptionError, enable, flagsFromEnv, guardNames } from '../dist/index.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { type Enabled, InvalidOptionError, enable, flagsFromEnv, guardNames } from '../dist/index.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const registeredApp = fileURLToPath(new URL('./fixtures/registered.mjs', import.meta.url));
+const pluginFiles = readdirSync(new URL('../src/guards/', import.meta.url)).filter((f) => !['index.ts', 'plugin.ts'].includes(f));
+
+/** Every process event's listener count, to compare before and after. */
+const processListeners = () => Object.fromEntries(process.eventNames().map((name) => [String(name), process.listenerCount(name)]));
+
+/** The handles (process.getActiveResourcesInfo()) there are more of now than in `before`. */
+function resourcesAddedSince(before: string[]): string[] {
+  const left = [...before];
+  return process.getActiveResourcesInfo().filter((type) => {
+    const i = left.indexOf(type);
+    if (i === -1) return true;
+    left.splice(i, 1);
+    return false;
+  });
+}
 
 describe('enable()', () => {
-  it('knows one flag per guard', () => {
-    expect([...guardNames].sort()).toEqual(expect.arrayContaining(['hup']));
+  it('knows one flag per guard, each with its plugin file, mysql before the breaker that guards its pools', () => {
+    expect([...guardNames].sort()).toEqual(pluginFiles.map((f) => f.replace(/\.ts$/, '')).sort());
+    expect(guardNames).toEqual(expect.arrayContaining(['mysql', 'breaker', 'hup', 'watchdog']));
+    expect(guardNames.indexOf('mysql')).toBeLessThan(guardNames.indexOf('breaker'));
+  });
+
+  it('hands back each started guard by its flag, typed as that guard', async () => {
+    const guards = enable({ hup: true, mysql: true });
+    expectTypeOf(guards.guards.hup).toEqualTypeOf<HupGuard | undefined>();
+    const reloads: ReloadInfo[] = [];
+    guards.guards.hup?.on('reload', (info) => reloads.push(info));
+    expect(Object.keys(guards.guards).sort()).toEqual(['hup', 'mysql']);
+    for (const guard of Object.values(guards.guards)) expect(guard.close).toBeTypeOf('function');
+    await guards.close();
+  });
+
+  it('close() of every guard at once is awaitable and idempotent, and leaves no listener or handle', async () => {
+    const listeners = processListeners();
+    const resources = process.getActiveResourcesInfo();
+    const guards: Enabled = enable({ mysql: true, breaker: true, hup: true, watchdog: { stallMs: 1_000 } });
+    expect(Object.keys(guards.guards).sort()).toEqual(['breaker', 'hup', 'mysql', 'watchdog']);
+    expect(processListeners()).not.toEqual(listeners);
+    const closing = guards.close();
+    expect(guards.close()).toBe(closing);
+    await expect(closing).resolves.toBeUndefined();
+    await guards[Symbol.asyncDispose]();
+    expect(processListeners()).toEqual(listeners);
+    expect(resourcesAddedSince(resources)).toEqual([]);
   });
 
   it('throws on an unknown flag, naming the known guards, before starting anything', () => {
@@ -23,6 +67,13 @@ describe('enable()', () => {
     expect(() => enable({ hup: 'yes' } as never)).toThrow(`hup must be true, false or an options object, got 'yes'`);
     expect(() => enable({ hup: [] } as never)).toThrow('hup must be true, false or an options object');
     expect(() => enable('hup' as never)).toThrow('enable() flags must be an object');
+  });
+
+  it('a guard that fails to start closes the ones started before it and throws its own error', async () => {
+    const listeners = processListeners();
+    expect(() => enable({ hup: true, watchdog: { stallMs: -1 } })).toThrow(expect.objectContaining({ code: 'ERR_BULWARK_INVALID_OPTION' }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(processListeners()).toEqual(listeners);
   });
 
   it('leaves a guard whose flag is false off', async () => {
@@ -57,15 +108,20 @@ describe('flags from the environment', () => {
     expect(() => flagsFromEnv({ BULWARK_HUP: '{coalesceMs:50}' })).toThrow(/BULWARK_HUP must be valid JSON/);
   });
 
-  it('warns about a BULWARK_ variable that names no guard', () => {
-    const warnings: string[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning.message);
+  it('warns about a BULWARK_ variable that names no guard, with a code, also on bulwark:bulwark:warning', async () => {
+    const warnings: Array<Error & { code?: string }> = [];
+    const published: unknown[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    const onPublish = (message: unknown) => published.push(message);
     process.on('warning', onWarning);
+    diagnostics_channel.subscribe('bulwark:bulwark:warning', onPublish);
     flagsFromEnv({ BULWARK_HUPP: '1' });
-    return new Promise((resolve) => setImmediate(resolve)).then(() => {
-      process.off('warning', onWarning);
-      expect(warnings).toEqual([expect.stringMatching(/^BULWARK_HUPP names no guard; known: .*BULWARK_HUP\b/)]);
-    });
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    diagnostics_channel.unsubscribe('bulwark:bulwark:warning', onPublish);
+    const message = expect.stringMatching(/^BULWARK_HUPP names no guard; known: .*BULWARK_HUP\b/);
+    expect(warnings).toEqual([expect.objectContaining({ name: 'BulwarkWarning', code: 'BULWARK_ENV_UNKNOWN_GUARD', message })]);
+    expect(published).toEqual([{ code: 'BULWARK_ENV_UNKNOWN_GUARD', message }]);
   });
 
   it('node --import bulwark/register enables once per process, shared by the ESM and CJS copies, and its close() undoes it', async () => {

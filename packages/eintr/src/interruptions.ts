@@ -1,15 +1,14 @@
-import { publish } from '@bulwark/core';
-import type { ResolvedOptions } from './options.js';
+import { type GiveUpFacts, addGiveUpFacts, notify, publish } from '@bulwark/core';
+import type { ResolvedOptions, RetryInterruptedInfo } from './options.js';
 
 /** Error codes that mean "call again": a signal arrived, or a non-blocking descriptor had no data. */
 const interrupted = new Set(['EINTR', 'EAGAIN', 'EWOULDBLOCK']);
 
-/** What a failure that was not retried carries, beside its own code and message. */
-export interface InterruptedFacts {
-  readonly attempts: number;
-  readonly retried: boolean;
-  readonly reason: 'attempts-exhausted' | 'deadline-exceeded';
-}
+/** Why a retried call gave up. */
+export type InterruptedReason = 'attempts-exhausted' | 'deadline-exceeded';
+
+/** `err.bulwark` on the last error of a call that gave up, beside its own code and message. */
+export type InterruptedFacts = GiveUpFacts<InterruptedReason>;
 
 /** The budget of one retried call: counts attempts and keeps the deadline. */
 export class Interruptions {
@@ -30,15 +29,13 @@ export class Interruptions {
     if (remainingMs <= 0) throw this.#giveUp(error, 'deadline-exceeded');
     // PEP 475: EINTR retries at once; EAGAIN waits for the producer, doubling up to the cap.
     const backoff = code === 'EINTR' ? 0 : Math.min(this.options.maxBackoffMs, 2 ** (this.#attempts - 1));
-    const info = { attempt: this.#attempts, code, delayMs: Math.min(backoff, remainingMs), remainingMs };
-    this.options.onRetry?.(info);
+    const info: RetryInterruptedInfo = { attempt: this.#attempts, code, delayMs: Math.min(backoff, remainingMs), remainingMs };
+    if (this.options.onRetry) notify(this.options.onRetry, info);
     publish('eintr', 'retry', info);
     return info.delayMs;
   }
 
-  #giveUp(error: unknown, reason: InterruptedFacts['reason']): unknown {
-    const facts: InterruptedFacts = { attempts: this.#attempts, retried: this.#attempts > 1, reason };
-    if (typeof error === 'object' && error !== null) Object.assign(error, { bulwark: facts });
-    return error;
+  #giveUp(error: unknown, reason: InterruptedReason): unknown {
+    return addGiveUpFacts(error, { attempts: this.#attempts, retried: this.#attempts > 1, reason } satisfies InterruptedFacts);
   }
 }

@@ -1,6 +1,7 @@
 import { checkFunction, checkNumber, checkOptions } from '@bulwark/core';
 
-export interface RetryInfo {
+/** What `onRetry` and the `bulwark:eintr:retry` channel get before each retry. */
+export interface RetryInterruptedInfo {
   /** The call that just failed, counting from 1. */
   readonly attempt: number;
   /** The error code that made it retry: `EINTR` or `EAGAIN`. */
@@ -11,6 +12,9 @@ export interface RetryInfo {
   readonly remainingMs: number;
 }
 
+/** @deprecated Renamed `RetryInterruptedInfo` (mysql's `RetryInfo` is another shape); this alias goes in the next minor. */
+export type RetryInfo = RetryInterruptedInfo;
+
 export interface RetryInterruptedOptions {
   /** Most calls in all, the first included; `Infinity` bounds by the deadline only. @default 100 */
   readonly attempts?: number;
@@ -18,8 +22,8 @@ export interface RetryInterruptedOptions {
   readonly deadlineMs?: number;
   /** Longest wait between two calls that failed with `EAGAIN`; `EINTR` retries at once. @default 50 */
   readonly maxBackoffMs?: number;
-  /** Called before each retry; also published on `bulwark:eintr:retry`. */
-  readonly onRetry?: (info: RetryInfo) => void;
+  /** Called before each retry, also published on `bulwark:eintr:retry`; if it throws, the retry still happens and its error surfaces on the next tick. */
+  readonly onRetry?: (info: RetryInterruptedInfo) => void;
 }
 
 export type ResolvedOptions = Required<Omit<RetryInterruptedOptions, 'onRetry'>> & Pick<RetryInterruptedOptions, 'onRetry'>;
@@ -37,6 +41,6 @@ export function resolveOptions(options: RetryInterruptedOptions | undefined): Re
     attempts: bound('attempts', o.attempts ?? 100, { min: 1, integer: true }),
     deadlineMs: bound('deadlineMs', o.deadlineMs ?? 30_000, { min: 0 }),
     maxBackoffMs: checkNumber('maxBackoffMs', o.maxBackoffMs ?? 50, { min: 0 }),
-    onRetry: o.onRetry === undefined ? undefined : checkFunction<(info: RetryInfo) => void>('onRetry', o.onRetry),
+    onRetry: o.onRetry === undefined ? undefined : checkFunction<(info: RetryInterruptedInfo) => void>('onRetry', o.onRetry),
   };
 }

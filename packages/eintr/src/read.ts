@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '@bulwark/core';
+import { InvalidOptionError, checkNumber } from '@bulwark/core';
 import { readSync } from 'node:fs';
 import { type RetryInterruptedOptions, resolveOptions } from './options.js';
 import { retryInterrupted } from './retry.js';
@@ -18,6 +18,7 @@ const chunkSize = 64 * 1024;
 export function readSyncRetry(fd?: number, options?: ReadSyncRetryOptions & { encoding?: undefined }): Buffer;
 export function readSyncRetry(fd: number, options: ReadSyncRetryOptions & { encoding: BufferEncoding }): string;
 export function readSyncRetry(fd = 0, options: ReadSyncRetryOptions = {}): Buffer | string {
+  checkNumber('fd', fd, { min: 0, integer: true });
   const { encoding, ...retry } = options;
   // Checked before reading: a bad encoding found after the read would lose what was read.
   if (encoding !== undefined && !Buffer.isEncoding(encoding)) throw new InvalidOptionError('encoding', encoding, 'a Buffer encoding');

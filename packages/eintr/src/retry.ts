@@ -1,4 +1,4 @@
-import { delay, sleepSync } from '@bulwark/core';
+import { checkFunction, delay, sleepSync } from '@bulwark/core';
 import { Interruptions } from './interruptions.js';
 import { type RetryInterruptedOptions, resolveOptions } from './options.js';
 
@@ -14,6 +14,7 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 export function retryInterrupted<T>(fn: () => Promise<T>, options?: RetryInterruptedOptions): Promise<T>;
 export function retryInterrupted<T>(fn: () => T, options?: RetryInterruptedOptions): T;
 export function retryInterrupted<T>(fn: () => T | Promise<T>, options?: RetryInterruptedOptions): T | Promise<T> {
+  checkFunction('fn', fn);
   const budget = new Interruptions(resolveOptions(options));
   for (;;) {
     let result: T | Promise<T>;

@@ -1,6 +1,7 @@
 import diagnostics_channel from 'node:diagnostics_channel';
-import { describe, expect, it } from 'vitest';
-import { type RetryInfo, retryInterrupted } from '../dist/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { InvalidOptionError } from '@bulwark/core';
+import { type RetryInterruptedInfo, retryInterrupted } from '../dist/index.js';
 
 /** A call that fails with `code` the first `failures` times, the way fs and net surface errno. */
 function failing<T>(failures: number, code: string, value: T) {
@@ -13,10 +14,31 @@ function failing<T>(failures: number, code: string, value: T) {
   return { fn, calls: () => calls };
 }
 
+/** Collects what the next ticks throw, instead of letting vitest see an uncaught exception. */
+function catchNextTickThrows(): unknown[] {
+  const thrown: unknown[] = [];
+  const real = process.nextTick;
+  vi.spyOn(process, 'nextTick').mockImplementation(((fn: () => void, ...args: unknown[]) =>
+    real(() => {
+      try {
+        fn(...(args as []));
+      } catch (error) {
+        thrown.push(error);
+      }
+    })) as typeof process.nextTick);
+  return thrown;
+}
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
 describe('retryInterrupted', () => {
   it('calls a sync function again after EINTR and returns its value synchronously', () => {
     const call = failing(2, 'EINTR', 42);
-    const retries: RetryInfo[] = [];
+    const retries: RetryInterruptedInfo[] = [];
     const result = retryInterrupted(call.fn, { onRetry: (info) => retries.push(info) });
     expect(result).toBe(42);
     expect(call.calls()).toBe(3);
@@ -89,5 +111,39 @@ describe('retryInterrupted', () => {
     expect(() => retryInterrupted(() => 1, { deadlineMs: -1 })).toThrow('deadlineMs must be a non-negative number, got -1');
     expect(() => retryInterrupted(() => 1, { onRetry: 'log' as never })).toThrow(`onRetry must be a function, got 'log'`);
     expect(() => retryInterrupted(() => 1, { atempts: 3 } as never)).toThrow('options.atempts must be one of the known options');
+    expect(() => retryInterrupted('read' as never)).toThrow(InvalidOptionError);
+    expect(() => retryInterrupted('read' as never)).toThrow(`fn must be a function, got 'read'`);
+  });
+
+  it('retries all the same when onRetry throws, and surfaces its error on the next tick', async () => {
+    const thrown = catchNextTickThrows();
+    const bug = new Error('onRetry bug');
+    const onRetry = () => {
+      throw bug;
+    };
+    const call = failing(2, 'EINTR', 'sync value');
+    expect(retryInterrupted(call.fn, { onRetry })).toBe('sync value');
+    expect(call.calls()).toBe(3);
+    let calls = 0;
+    const async = retryInterrupted(async () => {
+      if (++calls < 2) throw Object.assign(new Error('EAGAIN'), { code: 'EAGAIN' });
+      return 'async value';
+    }, { onRetry });
+    await expect(async).resolves.toBe('async value');
+    await nextTurn();
+    expect(thrown).toEqual([bug, bug, bug]);
+  });
+
+  it('gives up with the same error and facts when onRetry throws', async () => {
+    const thrown = catchNextTickThrows();
+    const call = failing(10, 'EINTR', 1);
+    const onRetry = () => {
+      throw new Error('onRetry bug');
+    };
+    expect(() => retryInterrupted(call.fn, { attempts: 3, onRetry })).toThrow(
+      expect.objectContaining({ code: 'EINTR', bulwark: { attempts: 3, retried: true, reason: 'attempts-exhausted' } }),
+    );
+    await nextTurn();
+    expect(thrown).toHaveLength(2);
   });
 });

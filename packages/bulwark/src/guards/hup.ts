@@ -1,4 +1,4 @@
-import { type HupOptions, type Reload, onHup } from '@bulwark/hup';
+import { type HupGuard, type HupOptions, type Reload, onHup } from '@bulwark/hup';
 import type { GuardPlugin } from './plugin.js';
 
 /** `enable({ hup: { reload, ...HupOptions } })`; with no reload, each coalesced burst is only published. */
@@ -8,7 +8,7 @@ export interface HupFlagOptions extends HupOptions {
 }
 
 /** The `hup` flag: `enable({ hup: true })` or `BULWARK_HUP=1`. */
-export const hup: GuardPlugin<HupFlagOptions> = {
+export const hup: GuardPlugin<HupFlagOptions, HupGuard> = {
   enable(options) {
     const { reload, ...rest } = options === true ? {} : options;
     return onHup(reload, rest);
