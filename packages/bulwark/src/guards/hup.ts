@@ -1,4 +1,4 @@
-import { type HupGuard, type HupOptions, type Reload, onHup } from '@bulwark/hup';
+import { type HupOptions, type Reload, onHup } from '@bulwark/hup';
 import type { GuardPlugin } from './plugin.js';
 
 /** `enable({ hup: { reload, ...HupOptions } })`; with no reload, each coalesced burst is only published. */
@@ -8,9 +8,9 @@ export interface HupFlagOptions extends HupOptions {
 }
 
 /** The `hup` flag: `enable({ hup: true })` or `BULWARK_HUP=1`. */
-export const hup: GuardPlugin<HupFlagOptions, HupGuard> = {
+export const hup = {
   enable(options) {
     const { reload, ...rest } = options === true ? {} : options;
     return onHup(reload, rest);
   },
-};
+} satisfies GuardPlugin<HupFlagOptions>;
