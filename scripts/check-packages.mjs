@@ -4,7 +4,10 @@
 // tarballs with npm in a scratch project and uses them there.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { log, root, run } from './lib.mjs';
+import { ensurePnpm, log, root, run } from './lib.mjs';
+
+// publint packs with `pnpm pack`: it must find the private pnpm even when this runs on its own.
+ensurePnpm();
 
 const bin = (name) => join(root, 'node_modules/.bin', name);
 for (const name of readdirSync(join(root, 'packages')).sort()) {

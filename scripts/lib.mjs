@@ -1,7 +1,8 @@
 // Shared by setup.mjs, test.mjs, demo.mjs and bench.mjs. Plain Node, no dependencies: these run
 // on a fresh machine before anything is installed.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,15 +33,7 @@ export function capture(file, args, options = {}) {
 
 export function findCommand(command) {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/local/sbin'];
-  for (const dir of dirs) {
-    try {
-      accessSync(join(dir, command), constants.X_OK);
-      return join(dir, command);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return dirs.map((dir) => join(dir, command)).find(isExecutable);
 }
 
 /** The Debian packages whose command is missing. */
@@ -64,17 +57,68 @@ export function ensureSystemPackages() {
   run('apt-get', line.split(' ').slice(1), { env });
 }
 
-/** pnpm 10: the one on PATH if it is that major, otherwise a private copy under .cache/. */
+/**
+ * The pnpm of `packageManager`, always the private copy under .cache/pnpm (installed once), never
+ * one of the machine's: a fresh machine has none, so a developer's global pnpm must not be what
+ * the tools find either. Its folder goes first on this process's PATH, which every child inherits
+ * (publint's `pnpm pack`, vitest, the examples), and any other pnpm on PATH is masked.
+ */
 export function ensurePnpm() {
-  const major = pnpmVersion.split('.')[0];
-  const onPath = capture('pnpm', ['--version']);
-  if (onPath?.split('.')[0] === major) return 'pnpm';
-  const local = join(cacheDir, 'pnpm/node_modules/.bin/pnpm');
-  if (!existsSync(local)) {
+  const prefix = join(cacheDir, 'pnpm');
+  const bin = join(prefix, 'node_modules/.bin');
+  if (readVersion(join(prefix, 'node_modules/pnpm/package.json')) !== pnpmVersion) {
     log(`installing pnpm ${pnpmVersion} into .cache/pnpm`);
-    run('npm', ['install', '--prefix', join(cacheDir, 'pnpm'), '--no-save', '--loglevel=error', `pnpm@${pnpmVersion}`]);
+    run('npm', ['install', '--prefix', prefix, '--no-save', '--loglevel=error', `pnpm@${pnpmVersion}`]);
   }
-  return local;
+  process.env.PATH = [bin, ...(process.env.PATH ?? '').split(delimiter).filter((d) => d !== bin).map(withoutPnpm)].join(delimiter);
+  return join(bin, 'pnpm');
+}
+
+function readVersion(packageJson) {
+  return existsSync(packageJson) ? JSON.parse(readFileSync(packageJson, 'utf8')).version : undefined;
+}
+
+const pnpmCommands = ['pnpm', 'pnpx'];
+
+/**
+ * A PATH folder that holds another pnpm (a global install, corepack's shim) is replaced by a copy
+ * of it in .cache/path without pnpm: links to all its other commands, so node and npm still resolve.
+ */
+function withoutPnpm(dir) {
+  if (!pnpmCommands.some((c) => isExecutable(join(dir, c)))) return dir;
+  const names = readdirSync(dir).filter((name) => !pnpmCommands.includes(name));
+  const masked = join(cacheDir, 'path', createHash('sha256').update([dir, ...names].join('\0')).digest('hex').slice(0, 16));
+  if (existsSync(masked)) return masked;
+  const partial = `${masked}.${process.pid}`;
+  mkdirSync(partial, { recursive: true });
+  for (const name of names) symlinkSync(join(dir, name), join(partial, name));
+  try {
+    renameSync(partial, masked);
+  } catch (error) {
+    // Another script made the same folder at the same moment: use that one.
+    rmSync(partial, { recursive: true, force: true });
+    if (!existsSync(masked)) throw error;
+  }
+  return masked;
+}
+
+function isExecutable(file) {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every pnpm a child started now would find on PATH: exactly the private one, or a line saying what else. */
+export function checkOnlyPrivatePnpm(pnpm) {
+  const found = (process.env.PATH ?? '').split(delimiter).flatMap((dir) => pnpmCommands.map((c) => join(dir, c))).filter(isExecutable);
+  const others = found.filter((file) => dirname(file) !== dirname(pnpm));
+  if (found[0] !== pnpm || others.length > 0) {
+    console.error(`the tools would not find the private pnpm ${pnpm} first and alone on PATH; found: ${found.join(', ') || 'none'}`);
+    process.exit(1);
+  }
 }
 
 /**
