@@ -122,8 +122,8 @@ export function checkOnlyPrivatePnpm(pnpm) {
 }
 
 /**
- * Native addons (shm-typed-array) are built for one Node ABI; `npm test` rebuilds them for Node 24
- * and back. If that was interrupted, they are rebuilt for this Node here.
+ * Native addons (shm-typed-array) are built for one Node ABI; `npm test` builds them for each Node
+ * line it tests and back. If that was interrupted, they are rebuilt for this Node here.
  */
 function ensureNativeAddons(pnpm) {
   const probe = spawnSync(process.execPath, ['-e', "require('shm-typed-array')"], { cwd: join(root, 'packages/breaker'), encoding: 'utf8' });
