@@ -1,4 +1,4 @@
-export { resource, Resource, type ResourceEvents } from './resource.js';
+export { openResources, resource, Resource, type ResourceEvents } from './resource.js';
 export { checkResourceOptions, type ResourceOptions } from './options.js';
 export type { CircuitState } from './circuit.js';
 export type { IpcMode } from './segment.js';

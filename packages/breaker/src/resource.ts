@@ -1,6 +1,6 @@
 import { Cleanup, GuardEmitter, checkString, delay, unrefInterval } from '@bulwark/core';
 import { Circuit, type CircuitState } from './circuit.js';
-import { BulkheadFullError, ResourceClosedError } from './errors.js';
+import { BulkheadFullError, CircuitOpenError, ResourceClosedError } from './errors.js';
 import { type ResourceOptions, type Resolved, resolveOptions } from './options.js';
 import { type IpcMode, type Segment, openSegment } from './segment.js';
 import { Tickets } from './tickets.js';
@@ -12,6 +12,8 @@ export interface ResourceEvents {
   'tickets-reclaimed': { resource: string; pid: number; tickets: number };
   /** The circuit changed state in this process. */
   state: { resource: string; state: CircuitState; shared: boolean };
+  /** `run()` turned a call away without calling it: no ticket within `acquireTimeoutMs`, or the circuit is open. */
+  rejected: { resource: string; cause: 'bulkhead-full' | 'circuit-open' };
 }
 
 /** How often a process checks that the segment is still there and reclaims dead holders' tickets. */
@@ -81,6 +83,7 @@ export class Resource extends GuardEmitter<ResourceEvents> {
     try {
       trial = this.#circuit.admit();
     } catch (error) {
+      if (error instanceof CircuitOpenError) this.report('rejected', { resource: this.name, cause: 'circuit-open' });
       return Promise.reject(error);
     }
     if (this.#tickets.tryAcquire()) return this.#circuit.fire(fn, trial);
@@ -92,6 +95,7 @@ export class Resource extends GuardEmitter<ResourceEvents> {
       await this.#waitForTicket();
     } catch (error) {
       if (trial) this.#circuit.abandonTrial();
+      if (error instanceof BulkheadFullError) this.report('rejected', { resource: this.name, cause: 'bulkhead-full' });
       throw error;
     }
     return this.#circuit.fire(fn, trial);
@@ -176,6 +180,11 @@ export function resource(name: string, options?: ResourceOptions): Resource {
   const created = new Resource(name, resolved);
   registry.set(name, { resource: created, options: resolved });
   return created;
+}
+
+/** Every resource open in this process now (for metrics that read `tickets`, `held` and `state`). */
+export function openResources(): Resource[] {
+  return [...registry.values()].map((entry) => entry.resource);
 }
 
 function warnIfIgnored(name: string, kept: Resolved, asked: Resolved): void {
