@@ -122,7 +122,7 @@ describe('breaker metrics', () => {
     const attributes = { 'bulwark.breaker.resource': name };
     expect(await b.otelValue('bulwark.breaker.rejections', { ...attributes, 'bulwark.breaker.rejection.cause': 'circuit-open' })).toBe(1);
     expect(await b.otelValue('bulwark.breaker.rejections', { ...attributes, 'bulwark.breaker.rejection.cause': 'bulkhead-full' })).toBe(1);
-    expect(await b.otelValue('bulwark.breaker.state', { ...attributes, 'bulwark.breaker.state': 'open' })).toBe(1);
+    expect(await b.otelValue('bulwark.breaker.state', { ...attributes, 'bulwark.breaker.circuit.state': 'open' })).toBe(1);
   });
 
   it('count shared memory re-created after it vanished, and tickets reclaimed from a holder killed with SIGKILL', async () => {

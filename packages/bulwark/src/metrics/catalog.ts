@@ -37,9 +37,9 @@ export const catalog = {
     'Interrupted calls called again, by error code (EINTR, EAGAIN).', { code: 'error.type' }),
 
   breakerState: def('gauge', 'bulwark_breaker_state', 'bulwark.breaker.state', '1',
-    "1 for the circuit's current state in this process, 0 for the others.", { ...resource, state: 'bulwark.breaker.state' }),
+    "1 for the circuit's current state in this process, 0 for the others.", { ...resource, state: 'bulwark.breaker.circuit.state' }),
   breakerStateChanges: def('counter', 'bulwark_breaker_state_changes_total', 'bulwark.breaker.state_changes', '{change}',
-    'Circuit state changes in this process, by the state entered.', { ...resource, state: 'bulwark.breaker.state' }),
+    'Circuit state changes in this process, by the state entered.', { ...resource, state: 'bulwark.breaker.circuit.state' }),
   breakerTicketsInUse: def('gauge', 'bulwark_breaker_tickets_in_use', 'bulwark.breaker.tickets.usage', '{ticket}',
     'Bulkhead tickets this process holds now (sum over the host\'s processes for the host\'s use).', resource),
   breakerTicketsLimit: def('gauge', 'bulwark_breaker_tickets_limit', 'bulwark.breaker.tickets.limit', '{ticket}',
