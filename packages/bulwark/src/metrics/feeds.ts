@@ -1,6 +1,6 @@
 import { type CircuitState, type ResourceEvents, openResources } from '@bulwark/breaker';
 import type { HupEvents, LeakReport } from '@bulwark/hup';
-import type { BulwarkFacts, RetryInfo, StatementKind } from '@bulwark/mysql';
+import type { BulwarkFacts, RetryInfo } from '@bulwark/mysql';
 import type { RecoverEvent, StallEvent } from '@bulwark/watchdog';
 import type { Labels, MetricKey, catalog } from './catalog.js';
 
@@ -18,8 +18,8 @@ export interface FeedState {
 type Feed = (payload: never, record: Recorder, state: FeedState) => void;
 const feed = <P>(fn: (payload: P, record: Recorder, state: FeedState) => void): Feed => fn as Feed;
 
-/** `bulwark:mysql:give-up` carries the facts of `err.bulwark` and the statement's shape. */
-type GiveUpEvent = BulwarkFacts & { readonly code: string; readonly method: string; readonly kind: StatementKind };
+/** `bulwark:mysql:give-up` carries the facts of `err.bulwark` and the statement's shape (`read`, `write`). */
+type GiveUpEvent = BulwarkFacts & { readonly code: string; readonly method: string; readonly kind: string };
 
 // The guards whose `bulwark:<guard>:warning` is counted (the metrics' own warnings are not: a
 // failing recorder would count its own failures).
