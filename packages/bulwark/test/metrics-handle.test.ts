@@ -8,10 +8,11 @@ import { type NodeChild, spawnNode, stopAll } from '@bulwark/test-rig';
 import { metrics as otelApi } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { enable, flagsFromEnv } from '../dist/index.js';
-import { metricCatalog, startMetrics } from '../dist/metrics.js';
+import { MetricsPeerMissingError, metricCatalog, startMetrics } from '../dist/metrics.js';
 import { Backends, parseExposition, valueOf } from './metrics-read.js';
 
-const prom = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
+const require = createRequire(import.meta.url);
+const prom = require('prom-client') as typeof import('prom-client');
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -102,6 +103,25 @@ describe('the metrics handle', () => {
     ]);
     // The other metrics still record.
     expect(valueOf(parseExposition(await registry.metrics()), 'bulwark_breaker_state_changes_total', { resource: name, state: 'open' })).toBe(1);
+  });
+
+  it('says which package to install when the backend asked for is missing, and subscribes to nothing', () => {
+    // What Node's resolver answers in an app that never installed the optional peers.
+    const Module = require('node:module') as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+    const resolve = Module._resolveFilename;
+    Module._resolveFilename = function (request: string, ...rest: unknown[]) {
+      if (request === 'prom-client' || request === '@opentelemetry/api')
+        throw Object.assign(new Error(`Cannot find module '${request}'`), { code: 'MODULE_NOT_FOUND' });
+      return resolve.call(this, request, ...rest);
+    };
+    try {
+      expect(() => enable({ metrics: 'prometheus' })).toThrow(expect.objectContaining({ code: 'ERR_METRICS_PEER_MISSING', message: expect.stringContaining('npm install prom-client') }));
+      expect(() => startMetrics('otel')).toThrow(/npm install @opentelemetry\/api/);
+      expect(() => startMetrics('otel')).toThrow(MetricsPeerMissingError);
+    } finally {
+      Module._resolveFilename = resolve;
+    }
+    expect(subscribed()).toEqual([]);
   });
 
   it('rejects bad options at construction, naming the option and the value', () => {
