@@ -45,6 +45,11 @@ export class Coalescer<T> {
     return this.#running !== undefined;
   }
 
+  /** True when signals (or a wake) arrived that another run will answer. */
+  get pending(): boolean {
+    return this.#pending > 0 || this.#rearm;
+  }
+
   /** Records one signal; the run it leads to starts once the burst is over. */
   signal(): void {
     if (this.#closed) return;

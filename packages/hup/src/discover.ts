@@ -17,6 +17,8 @@ import { appendFlags } from './fd.js';
  *   `O_TRUNC | O_APPEND` instead (same file, same truncation, but every write lands at the end:
  *   copytruncate leaves no hole of NUL bytes).
  *
+ * - pino transports: see `threadStreamProxy`.
+ *
  * Found writers are held weakly: the reach never keeps a stream alive.
  */
 
@@ -72,7 +74,7 @@ export function foundWriters(): Found[] {
 function isSonicBoom(exports: unknown): exports is { prototype: Record<PropertyKey, unknown> } {
   if (typeof exports !== 'function' || exports.name !== 'SonicBoom') return false;
   const proto = (exports as { prototype?: Record<string, unknown> }).prototype;
-  return typeof proto?.reopen === 'function' && typeof proto.flushSync === 'function';
+  return typeof proto?.reopen === 'function' && typeof proto.destroy === 'function' && typeof proto.end === 'function';
 }
 
 function patchSonicBoom(SonicBoom: { prototype: Record<PropertyKey, unknown> }, cleanup: Cleanup): void {
@@ -152,6 +154,37 @@ export function startDiscovery(): () => void {
   };
 }
 
+/** True when `exports` is thread-stream's class (what `pino.transport()` builds its worker with). */
+function isThreadStream(exports: unknown): exports is new (...args: unknown[]) => object {
+  return typeof exports === 'function' && exports.name === 'ThreadStream';
+}
+
+/** The module a pino transport's worker thread imports first: it serves reopens there. */
+const workerEntry = new URL('./worker-entry.js', import.meta.url).href;
+const proxies = new WeakMap<object, object>();
+
+/**
+ * pino starts a transport's worker with `execArgv: []` when the app's entry is an ES module, so
+ * `--import bulwark/register` never reaches it. The thread-stream class pino requires is handed
+ * out behind a Proxy whose construct adds `--import <@bulwark/hup/worker-entry>` to the worker's
+ * execArgv: the worker then finds its writers and answers the main thread's reopen.
+ */
+function threadStreamProxy(ThreadStream: new (...args: unknown[]) => object): object {
+  let proxy = proxies.get(ThreadStream);
+  if (!proxy) {
+    proxy = new Proxy(ThreadStream, {
+      construct(target, args, newTarget) {
+        const [opts, ...rest] = args as [{ workerOpts?: { execArgv?: string[] } } | undefined, ...unknown[]];
+        if (typeof opts !== 'object' || opts === null || state().users === 0) return Reflect.construct(target, args, newTarget) as object;
+        const execArgv = [...(opts.workerOpts?.execArgv ?? process.execArgv), '--import', workerEntry];
+        return Reflect.construct(target, [{ ...opts, workerOpts: { ...opts.workerOpts, execArgv } }, ...rest], newTarget) as object;
+      },
+    });
+    proxies.set(ThreadStream, proxy);
+  }
+  return proxy;
+}
+
 function install(): Cleanup {
   const cleanup = new Cleanup();
   patchWriteStream(cleanup);
@@ -160,7 +193,9 @@ function install(): Cleanup {
   const hooked: Load = function (this: unknown, request, parent, isMain) {
     const exports = load.call(this, request, parent, isMain);
     // Someone may have wrapped _load after us, so the hook can stay in the chain after close.
-    if (!cleanup.done && request.includes('sonic-boom') && isSonicBoom(exports)) patchSonicBoom(exports, cleanup);
+    if (cleanup.done) return exports;
+    if (request.includes('sonic-boom') && isSonicBoom(exports)) patchSonicBoom(exports, cleanup);
+    if (request.includes('thread-stream') && isThreadStream(exports)) return threadStreamProxy(exports);
     return exports;
   };
   loader._load = hooked;

@@ -45,10 +45,14 @@ export function writes(fd: number): boolean {
   return flags !== undefined && (flags & O_ACCMODE) !== 0;
 }
 
-/** True when `fd` is a regular file. */
+/**
+ * True when `fd` is a regular file. The bigint form on purpose: on Node 20 a plain fstatSync of a
+ * pipe (stdout piped) fills the stat array Node's module resolver shares, and the next ESM import
+ * of a CommonJS package under a patched `Module._load` resolves from the symlink (pnpm: fails).
+ */
 export function isRegularFile(fd: number): boolean {
   try {
-    return fstatSync(fd).isFile();
+    return fstatSync(fd, { bigint: true }).isFile();
   } catch {
     return false; // closed meanwhile
   }

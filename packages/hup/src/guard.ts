@@ -142,7 +142,8 @@ export class HupGuard extends GuardHandle<HupEvents> {
       }
     }
     const durationMs = performance.now() - started;
-    await this.#reportStale();
+    // A HUP that came during this reload is a rotation still under way: the next reload checks.
+    if (!this.#coalescer.pending) await this.#reportStale();
     const outcome = this.#finish({ signals: request.signals, trigger: request.trigger, durationMs, reopened, replaced, reloads }, failure);
     this.#checkLeaks();
     return outcome;

@@ -20,8 +20,8 @@ const recheckForMs = 200;
 /**
  * Finds what the process still writes to after a reload whose path names another file now:
  * a file deleted while open, or one renamed from the path its writer knows (`known`: from the
- * writers bulwark found or was given) or from the name it had after the previous reload
- * (`previous`). Resolves with the stale ones and the names of every file open now, for the next check.
+ * writers bulwark found or was given), from the name it had after the previous reload
+ * (`previous`), or, for a file first seen rotated, from the name before logrotate's suffix. Resolves with the stale ones and the names of every file open now, for the next check.
  */
 export async function findStale(known: ReadonlyMap<number, string>, previous: ReadonlyMap<number, string>): Promise<{ stale: StaleLog[]; links: Map<number, string> }> {
   let links = fileLinks();
@@ -34,10 +34,18 @@ export async function findStale(known: ReadonlyMap<number, string>, previous: Re
   return { stale, links };
 }
 
+/** logrotate's names for a rotated file: `app.log.1`, `app.log-20261202`, `app.log-2026120217`, `app.log.2026-12-02`. */
+const rotatedName = /^(.+?)(?:\.\d{1,4}|-\d{8}(?:\d{2})?|\.\d{4}-\d{2}-\d{2})$/;
+
+/** For a file nobody told us about: the path it had before logrotate renamed it, when its name says so. */
+function beforeRotation(now: string): string | undefined {
+  return rotatedName.exec(now)?.[1];
+}
+
 function staleIn(links: ReadonlyMap<number, string>, known: ReadonlyMap<number, string>, previous: ReadonlyMap<number, string>): StaleLog[] {
   const stale: StaleLog[] = [];
   for (const [fd, now] of links) {
-    const meant = known.get(fd) ?? previous.get(fd);
+    const meant = known.get(fd) ?? previous.get(fd) ?? beforeRotation(now);
     const gone = now.endsWith(deleted);
     const moved = !gone && meant !== undefined && meant !== now && pathState(fd, meant) === 'moved';
     if (!gone && !moved) continue;

@@ -1,4 +1,4 @@
-import { GuardHandle, warnError } from '@bulwark/core';
+import { GuardHandle, processGlobal, warnError } from '@bulwark/core';
 import { startDiscovery } from './discover.js';
 import { isPinoTransport, registry, reopen, reopenMoved, subscribeRegistrations } from './reopen.js';
 import { serveThreadReopens } from './threads.js';
@@ -12,6 +12,11 @@ import { serveThreadReopens } from './threads.js';
 class WorkerReopens extends GuardHandle {
   constructor() {
     super('hup');
+    // One server per thread, however many copies ask (the flag and a transport's worker entry).
+    const serving = processGlobal('hup.worker', () => ({ active: false }));
+    if (serving.active) return;
+    serving.active = true;
+    this.cleanup.defer(() => (serving.active = false));
     this.cleanup.defer(startDiscovery());
     this.cleanup.defer(subscribeRegistrations());
     this.cleanup.defer(serveThreadReopens(() => this.#reopenHere()));
