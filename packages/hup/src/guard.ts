@@ -142,8 +142,9 @@ export class HupGuard extends GuardHandle<HupEvents> {
       }
     }
     const durationMs = performance.now() - started;
-    // A HUP that came during this reload is a rotation still under way: the next reload checks.
-    if (!this.#coalescer.pending) await this.#reportStale();
+    // After a burst of HUPs (a rotation), not a reload() call. A HUP that came during this reload is
+    // a rotation still under way: the next reload checks.
+    if (request.trigger !== 'call' && !this.#coalescer.pending) await this.#reportStale();
     const outcome = this.#finish({ signals: request.signals, trigger: request.trigger, durationMs, reopened, replaced, reloads }, failure);
     this.#checkLeaks();
     return outcome;

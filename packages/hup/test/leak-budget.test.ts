@@ -43,6 +43,7 @@ describe('reload-leak budget, in a real process', () => {
     const { driven, errorCode } = await drive(child, 2000);
     expect(errorCode).toBe('EMFILE');
     const truth = reloads - leak!.reloads + driven;
+    console.log(`[forecast] reloadsLeft ${leak!.reloadsLeft} truth ${truth} error ${(Math.abs(leak!.reloadsLeft! - truth) / truth * 100).toFixed(2)}%`);
     expect(Math.abs(leak!.reloadsLeft! - truth) / truth).toBeLessThanOrEqual(0.05);
     expect(child.running).toBe(true);
   });
