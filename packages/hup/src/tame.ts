@@ -40,16 +40,25 @@ const appListeners = () => (process.rawListeners('SIGHUP') as Listener[]).filter
 
 /**
  * One guard's view of the app's SIGHUP listeners. A listener that removes itself when called is
- * `disarmed`; a HUP that arrives while it is disarmed is `owed` to it, and delivered (through
- * `wake`, trigger `rearm`) as soon as it is added again.
+ * `disarmed`. A HUP that arrives while one is disarmed is owed: the next listener the app adds
+ * (its re-arm, usually a new closure) gets it, through `wake` (trigger `rearm`), as soon as it is added.
  */
 export class AppListeners {
+  /** Called listeners that removed themselves and were not added back. */
   readonly #disarmed = new Set<Listener>();
-  readonly #owed = new Set<Listener>();
+  /** True when a HUP came while a listener was disarmed. */
+  #owed = false;
+  /** Listeners added since, each owed that HUP. */
+  readonly #owedTo = new Set<Listener>();
   readonly #onNewListener = (event: string | symbol, listener: Listener) => {
     if (event !== 'SIGHUP' || listener[kOwn] || !this.adopting) return;
-    this.#disarmed.delete(listener);
-    if (this.#owed.has(listener)) this.wake();
+    // A re-arm: the same function back, or else a new one in place of one disarmed.
+    const rearmed = this.#disarmed.has(listener) ? listener : this.#disarmed.values().next().value;
+    if (rearmed) this.#disarmed.delete(rearmed);
+    if (!this.#owed) return;
+    this.#owedTo.add(listener);
+    if (this.#disarmed.size === 0) this.#owed = false;
+    this.wake();
   };
 
   constructor(private readonly wake: () => void) {
@@ -66,8 +75,7 @@ export class AppListeners {
 
   /** A HUP arrived: every disarmed listener is owed one. */
   signalled(): void {
-    if (!this.adopting) return;
-    for (const listener of this.#disarmed) this.#owed.add(listener);
+    if (this.adopting && this.#disarmed.size > 0) this.#owed = true;
   }
 
   /**
@@ -76,12 +84,12 @@ export class AppListeners {
    */
   async run(owedOnly: boolean): Promise<unknown[]> {
     if (!this.adopting) return [];
-    const chosen = appListeners().filter((l) => !owedOnly || this.#owed.has(unwrap(l)));
+    const chosen = appListeners().filter((l) => !owedOnly || this.#owedTo.has(unwrap(l)));
     const errors: unknown[] = [];
     const pending: Array<PromiseLike<unknown>> = [];
     for (const listener of chosen) {
       const original = unwrap(listener);
-      this.#owed.delete(original);
+      this.#owedTo.delete(original);
       try {
         const result = listener.call(process, 'SIGHUP', SIGHUP_NUMBER);
         if (isThenable(result)) pending.push(result);
