@@ -3,6 +3,7 @@
 // requests to itself and logs a numbered line (`n <i>`) with each, continuously.
 // IPC 'stop' ends the logging and prints `done <count>`.
 import Fastify from 'fastify';
+import { get } from 'node:http';
 
 const app = Fastify({ logger: { file: process.env.LOG } });
 let count = 0;
@@ -15,7 +16,7 @@ const url = `http://127.0.0.1:${app.server.address().port}/work`;
 
 let running = true;
 const loop = (async () => {
-  while (running) await fetch(url).then((r) => r.text());
+  while (running) await new Promise((resolve, reject) => get(url, (res) => res.resume().on('end', resolve)).on('error', reject));
 })();
 
 process.on('message', async (message) => {

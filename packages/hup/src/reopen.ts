@@ -20,8 +20,6 @@ export interface PinoTransport {
 export interface WinstonFileTransport {
   readonly filename: string;
   readonly dirname: string;
-  readonly _dest?: unknown;
-  log(...args: never[]): unknown;
 }
 
 /** A log destination the guard reopens after each burst of HUPs. */
@@ -69,7 +67,7 @@ export function isPinoTransport(value: unknown): value is PinoTransport {
 }
 
 function isWinstonFile(value: unknown): value is WinstonFileTransport {
-  const v = value as Partial<WinstonFileTransport> | null;
+  const v = value as (Partial<WinstonFileTransport> & { log?: unknown }) | null;
   return typeof v === 'object' && v !== null && typeof v.filename === 'string' && typeof v.dirname === 'string' && typeof v.log === 'function';
 }
 
@@ -90,7 +88,7 @@ export async function reopen(destination: Destination): Promise<void> {
   if (isSonicBoom(destination)) return reopenSonicBoom(destination);
   if (isReopenable(destination)) return void (await destination.reopen());
   if (destination instanceof WriteStream) return reopenWriteStream(destination);
-  const dest = destination._dest;
+  const dest = (destination as { _dest?: unknown })._dest;
   if (dest instanceof WriteStream && typeof dest.path === 'string') return reopenWriteStream(dest);
 }
 
@@ -173,7 +171,7 @@ export function fileOf(writer: unknown): { fd: number; path: string } | undefine
     const fd = (writer as unknown as { fd: number | null }).fd;
     return typeof writer.path === 'string' && typeof fd === 'number' ? { fd, path: writer.path } : undefined;
   }
-  if (isWinstonFile(writer)) return fileOf(writer._dest);
+  if (isWinstonFile(writer)) return fileOf((writer as { _dest?: unknown })._dest);
   return undefined;
 }
 
@@ -200,7 +198,7 @@ export async function ensureAppend(destination: Destination): Promise<void> {
     (destination as { append: boolean }).append = true;
     return reopenSonicBoom(destination);
   }
-  const stream = destination instanceof WriteStream ? destination : (destination as WinstonFileTransport)._dest;
+  const stream = destination instanceof WriteStream ? destination : (destination as { _dest?: unknown })._dest;
   if (stream instanceof WriteStream && (stream as unknown as { start?: number }).start === undefined) return reopenWriteStream(stream);
   warn(
     'hup',
@@ -228,11 +226,13 @@ function register(where: string, value: unknown): () => void {
 /**
  * Registers a destination that every HUP guard in this process reopens after each burst, also
  * one started with `BULWARK_HUP=1 node --import bulwark/register`. Returns a function that
- * unregisters it. What the guard cannot reopen is a `BulwarkWarning` (BULWARK_HUP_CANNOT_REOPEN),
+ * unregisters it. Typed `object` because pino's and winston's own types do not show what the guard
+ * reads (a transport's worker, a File transport's stream). What the guard cannot reopen is a
+ * `BulwarkWarning` (BULWARK_HUP_CANNOT_REOPEN),
  * never a throw. Without a dependency on bulwark, an app may instead publish the destination on
  * the diagnostics channel `bulwark:hup:register`.
  */
-export function registerReopen(destination: Destination): () => void {
+export function registerReopen(destination: Destination | object): () => void {
   return register('registerReopen(destination)', destination);
 }
 
