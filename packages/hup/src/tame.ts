@@ -50,8 +50,12 @@ export class AppListeners {
   #owed = false;
   /** Listeners added since, each owed that HUP. */
   readonly #owedTo = new Set<Listener>();
+  /** True while a listener's synchronous part runs; what it adds then is its own re-arm. */
+  #calling = false;
+  #addedWhileCalling = 0;
   readonly #onNewListener = (event: string | symbol, listener: Listener) => {
     if (event !== 'SIGHUP' || listener[kOwn] || !this.adopting) return;
+    if (this.#calling) return void this.#addedWhileCalling++;
     // A re-arm: the same function back, or else a new one in place of one disarmed.
     const rearmed = this.#disarmed.has(listener) ? listener : this.#disarmed.values().next().value;
     if (rearmed) this.#disarmed.delete(rearmed);
@@ -90,13 +94,18 @@ export class AppListeners {
     for (const listener of chosen) {
       const original = unwrap(listener);
       this.#owedTo.delete(original);
+      this.#calling = true;
+      this.#addedWhileCalling = 0;
       try {
         const result = listener.call(process, 'SIGHUP', SIGHUP_NUMBER);
         if (isThenable(result)) pending.push(result);
       } catch (error) {
         errors.push(error);
+      } finally {
+        this.#calling = false;
       }
-      if (!process.listeners('SIGHUP').includes(original)) this.#disarmed.add(original);
+      // Removed and not re-armed within its own call: disarmed until it is added again.
+      if (this.#addedWhileCalling === 0 && !process.listeners('SIGHUP').includes(original)) this.#disarmed.add(original);
     }
     for (const outcome of await Promise.allSettled(pending)) if (outcome.status === 'rejected') errors.push(outcome.reason);
     const present = new Set(process.listeners('SIGHUP'));

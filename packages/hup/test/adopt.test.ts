@@ -116,6 +116,24 @@ async function until(probe: () => boolean, timeoutMs = 5000): Promise<void> {
   }
 }
 
+it('a once listener that re-arms within its own call is never owed a HUP: one run per reload, no rearm reload', async () => {
+  await using guard = onHup(undefined, { adopt: true, coalesceMs: 10 });
+  const triggers: string[] = [];
+  guard.on('reload', (info) => triggers.push(info.trigger));
+  let runs = 0;
+  let current = () => {};
+  const arm = () => void process.once('SIGHUP', (current = () => (runs++, arm())));
+  arm();
+  cleanups.push(() => void process.removeListener('SIGHUP', current));
+  for (let i = 1; i <= 3; i++) {
+    process.emit('SIGHUP', 'SIGHUP');
+    await until(() => triggers.length === i);
+  }
+  await sleep(100);
+  expect(runs).toBe(3);
+  expect(triggers).toEqual(['signal', 'signal', 'signal']);
+});
+
 describe('registerReopen and bulwark:hup:register at runtime', () => {
   it('what cannot be reopened is a BulwarkWarning naming its type and what to do, never a throw, and never a dump of the object', () => {
     const seen = warnings();
