@@ -62,6 +62,7 @@ export class HupGuard extends GuardEmitter<HupEvents> implements Guard {
     this.#cleanup.listen(process, 'SIGHUP', () => this.#coalescer.signal());
     this.#cleanup.defer(subscribeRegistrations());
     this.#cleanup.defer(() => this.#coalescer.close());
+    this.#cleanup.defer(() => this.#budget?.close());
   }
 
   /**
