@@ -1,3 +1,3 @@
 import { packageBuild } from '../../tsup.base.js';
 
-export default packageBuild({ entry: ['src/index.ts', 'src/register.ts'] });
+export default packageBuild({ entry: ['src/index.ts', 'src/register.ts', 'src/bin.ts'] });
