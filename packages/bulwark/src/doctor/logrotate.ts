@@ -86,7 +86,7 @@ function blockHazards(pid: number, file: Written, block: RotateBlock, forecast: 
   const fdFacts = `/proc/${pid}/fdinfo/${file.fd.fd}: ${file.path} flags 0${file.fd.flags.toString(8)} (${appends(file.fd) ? 'O_APPEND' : 'no O_APPEND'}), pos ${file.fd.pos}`;
   const scripts = [block.prerotate, block.postrotate].filter((s): s is string => s !== null).join('\n');
   const found: Finding[] = [];
-  const logs = new Set([file.path, ...block.patterns.flatMap(expandGlob)]);
+  const logs = new Set([...block.patterns.flatMap(expandGlob), file.path].sort());
   if (!block.sharedscripts && SENDS_HUP.test(scripts) && logs.size >= 2) {
     const evidence = [`${at}: ${logs.size} logs (${[...logs].join(', ')}), nosharedscripts, script: ${oneLine(scripts)}`, fdFacts];
     const summary = `${at} rotates ${logs.size} logs one by one and sends a HUP after each: ${logs.size} HUPs milliseconds apart`;
