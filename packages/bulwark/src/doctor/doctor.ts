@@ -102,7 +102,7 @@ function examine(who: ProcessIdentity, root: string, blocks: readonly RotateBloc
       const gone = identify(pid, root)?.startTime !== who.startTime;
       if (!gone && listening) report('deaf', () => checkDeaf(pid, listening, listeners(pid, openFds(pid)), sampleMs));
       const after = gone ? undefined : sampleMainThread(pid);
-      if (thread && after) report('stalled', () => checkStalled(pid, thread, after));
+      if (thread && after) report('stalled', () => checkStalled(pid, thread, after, sampleMs));
       findings.sort((a, b) => checkNames.indexOf(a.check) - checkNames.indexOf(b.check));
       return { ...who, findings, gone };
     },

@@ -18,8 +18,9 @@ const EVENT_LOOP_WCHANS = new Set(['ep_poll', 'do_epoll_wait']);
  * in one syscall other than the event loop's epoll wait without waking once (a sync read of a
  * pipe, a futex, a lock).
  */
-export function checkStalled(pid: number, first: ThreadSample, second: ThreadSample): Finding {
+export function checkStalled(pid: number, first: ThreadSample, second: ThreadSample, sampleMs: number): Finding {
   const seconds = (second.at - first.at) / 1000;
+  const sample = `${(sampleMs / 1000).toFixed(1)} s sample`;
   const cpu = (second.cpuTicks - first.cpuTicks) / TICKS_PER_SECOND;
   const evidence = [
     `/proc/${pid}/task/${pid}/stat: state ${first.state} then ${second.state}, ${cpu.toFixed(2)} s of CPU in ${seconds.toFixed(2)} s`,
@@ -30,9 +31,9 @@ export function checkStalled(pid: number, first: ThreadSample, second: ThreadSam
   // Never slept yet used the CPU: on a shared machine a busy loop may get far less than a core.
   const neverSlept = first.voluntarySwitches === second.voluntarySwitches && cpu > 0 && (first.state === 'R' || second.state === 'R');
   if (neverSlept || cpu >= seconds * ON_CPU)
-    return finding('stalled', 'hazard', `main thread on the CPU through the whole ${seconds.toFixed(1)} s sample: its event loop never waited`, evidence, fix);
+    return finding('stalled', 'hazard', `main thread on the CPU through the whole ${sample}: its event loop never waited`, evidence, fix);
   const stuck = stuckIn(first, second);
-  if (stuck) return finding('stalled', 'hazard', `main thread blocked in ${stuck} for the whole ${seconds.toFixed(1)} s sample, never woken`, evidence, fix);
+  if (stuck) return finding('stalled', 'hazard', `main thread blocked in ${stuck} for the whole ${sample}, never woken`, evidence, fix);
   return finding('stalled', 'ok', `main thread ${second.state === 'R' ? 'running' : `waiting (${describe(second)})`}, not stalled`, evidence);
 }
 
