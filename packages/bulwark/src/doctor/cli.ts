@@ -12,8 +12,9 @@ socket, a stalled main thread.
 
   --pid N          a process to examine (repeat for more); default: the Node processes of this user
   --json           print the report as JSON
-  --root DIR       read configuration (logind.conf, login.defs, logrotate, passwd) under DIR
-  --sample-ms MS   time between the two samples of the deaf and stalled checks (default 2000)
+  --root DIR       read configuration (logind.conf, login.defs, logrotate's) under DIR
+  --sample-ms MS   time between the two samples of the deaf and stalled checks (default 2000;
+                   0 leaves those two checks out)
 
 Exit code: 0 no hazard, 1 at least one hazard, 2 bad arguments or no such process.`;
 

@@ -17,9 +17,9 @@ import { sampleMainThread } from './threads.js';
 export interface DoctorOptions {
   /** The processes to examine. @default the Node processes of the current user */
   readonly pids?: readonly number[];
-  /** Where configuration is read from (logind.conf, login.defs, logrotate's, passwd): a temp tree in tests. @default '/' */
+  /** Where configuration is read from (logind.conf, login.defs, logrotate's): a temp tree in tests. @default '/' */
   readonly root?: string;
-  /** Time between the two samples of the deaf and stalled checks. @default 2000 */
+  /** Time between the two samples of the deaf and stalled checks; 0 leaves those two out. @default 2000 */
   readonly sampleMs?: number;
 }
 
@@ -57,20 +57,20 @@ function resolve(input: DoctorOptions | undefined) {
 export async function doctor(options?: DoctorOptions): Promise<DoctorReport> {
   const { pids, root, sampleMs } = resolve(options);
   const identities = (pids ?? nodeProcessesOfUser()).flatMap((pid) => {
-    const who = identify(pid, root);
+    const who = identify(pid);
     if (!who && pids) throw new ProcessNotFoundError(pid);
     return who ? [who] : [];
   });
   const blocks = readLogrotateConfig(root);
-  const started = identities.map((who) => examine(who, root, blocks));
-  if (started.length > 0) await delay(sampleMs);
+  const started = identities.map((who) => examine(who, root, blocks, sampleMs > 0));
+  if (started.length > 0 && sampleMs > 0) await delay(sampleMs);
   const processes = started.map((exam) => exam.finish(sampleMs));
   const hazards = processes.reduce((n, p) => n + p.findings.filter((f) => f.status === 'hazard').length, 0);
   return { root, sampleMs, hazards, processes };
 }
 
 /** Runs the instant checks and takes the first sample of the sampled ones; `finish()` takes the second. */
-function examine(who: ProcessIdentity, root: string, blocks: readonly RotateBlock[]) {
+function examine(who: ProcessIdentity, root: string, blocks: readonly RotateBlock[], sampling: boolean) {
   const { pid } = who;
   const findings: Finding[] = [];
   const safely = <T>(check: CheckName, fn: () => T): T | undefined => {
@@ -95,11 +95,11 @@ function examine(who: ProcessIdentity, root: string, blocks: readonly RotateBloc
   report('fds', withFds((open) => checkFds(pid, open, forecast)));
   report('ipc', () => checkIpc(who, root));
   report('logrotate', withFds((open) => checkLogrotate(pid, open, blocks, forecast)));
-  const listening = safely('deaf', withFds((open) => listeners(pid, open)));
-  const thread = safely('stalled', () => sampleMainThread(pid));
+  const listening = sampling ? safely('deaf', withFds((open) => listeners(pid, open))) : undefined;
+  const thread = sampling ? safely('stalled', () => sampleMainThread(pid)) : undefined;
   return {
     finish(sampleMs: number): ProcessReport {
-      const gone = identify(pid, root)?.startTime !== who.startTime;
+      const gone = identify(pid)?.startTime !== who.startTime;
       if (!gone && listening) report('deaf', () => checkDeaf(pid, listening, listeners(pid, openFds(pid)), sampleMs));
       const after = gone ? undefined : sampleMainThread(pid);
       if (thread && after) report('stalled', () => checkStalled(pid, thread, after, sampleMs));

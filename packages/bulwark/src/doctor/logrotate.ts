@@ -91,7 +91,8 @@ function blockHazards(pid: number, file: Written, block: RotateBlock, forecast: 
     const evidence = [`${at}: ${logs.size} logs (${[...logs].join(', ')}), nosharedscripts, script: ${oneLine(scripts)}`, fdFacts];
     const summary = `${at} rotates ${logs.size} logs one by one and sends a HUP after each: ${logs.size} HUPs milliseconds apart`;
     if (forecast) evidence.push(`${forecast.path}: a @bulwark/hup guard runs in this process and coalesces a burst into one reload`);
-    found.push(finding('logrotate', forecast ? 'covered' : 'hazard', summary, evidence, `add sharedscripts to ${at}, and guard the process with onHup() from @bulwark/hup`));
+    const fix = forecast ? `add sharedscripts to ${at} all the same: one HUP per rotation` : `add sharedscripts to ${at}, and guard the process with onHup() from @bulwark/hup`;
+    found.push(finding('logrotate', forecast ? 'covered' : 'hazard', summary, evidence, fix));
   }
   if (block.copytruncate && !appends(file.fd))
     found.push(

@@ -2,14 +2,14 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import { procStatFields } from '@bulwark/core';
 import { commandLine, procStatus } from './procfs.js';
-import { readOr, readText, under } from './read.js';
+import { readOr, readText } from './read.js';
 
 /** Who a process is: the facts every check starts from. */
 export interface ProcessIdentity {
   readonly pid: number;
   /** Real uid (the user logind counts). */
   readonly uid: number;
-  /** The user's name from `<root>/etc/passwd`, or null. */
+  /** The user's name from /etc/passwd, or null. */
   readonly user: string | null;
   readonly command: string;
   /** Field 22 of /proc/<pid>/stat: tells a process from a later one with the same pid. */
@@ -17,7 +17,7 @@ export interface ProcessIdentity {
 }
 
 /** Who `pid` is, or undefined when there is no such process. */
-export function identify(pid: number, root: string): ProcessIdentity | undefined {
+export function identify(pid: number): ProcessIdentity | undefined {
   let status: Map<string, string>;
   try {
     status = procStatus(pid);
@@ -26,7 +26,7 @@ export function identify(pid: number, root: string): ProcessIdentity | undefined
   }
   const uid = Number(status.get('Uid')?.split(/\s+/)[0] ?? -1);
   const command = readOr(() => commandLine(pid), '') || `[${status.get('Name') ?? '?'}]`;
-  return { pid, uid, user: userName(uid, root), command, startTime: procStatFields(`/proc/${pid}/stat`)?.[19] ?? null };
+  return { pid, uid, user: userName(uid), command, startTime: procStatFields(`/proc/${pid}/stat`)?.[19] ?? null };
 }
 
 /**
@@ -58,8 +58,9 @@ function ancestors(pid: number): Set<number> {
   return chain;
 }
 
-function userName(uid: number, root: string): string | null {
-  const passwd = readText(under(root, '/etc/passwd')) ?? '';
+/** The name of `uid` in this host's /etc/passwd (never under --root: the process runs here). */
+function userName(uid: number): string | null {
+  const passwd = readText('/etc/passwd') ?? '';
   const line = passwd.split('\n').find((l) => l.split(':')[2] === String(uid));
   return line?.split(':')[0] ?? null;
 }
