@@ -26,6 +26,6 @@ export function checkDeaf(pid: number, before: readonly Listener[], after: reado
     'hazard',
     `alive but not accepting: ${deaf.join('; ')}`,
     [where, ...evidence],
-    'the thread that accepts is stuck or its poll lost the socket: take a stack (@bulwark/watchdog captures one) and restart it; startWatchdog({ probe }) finds this from inside',
+    "its accept loop is stuck (a blocked thread, a lost poll registration): restart it; @bulwark/watchdog's probe catches this from inside and keeps a stack",
   );
 }

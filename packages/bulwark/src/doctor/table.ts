@@ -6,8 +6,8 @@ const INDENT = ' '.repeat(2 + 9 + 11);
 
 /** The report as a table a person reads: one block per process, one row per finding; evidence and fix under each row that is not ok. */
 export function renderTable(report: DoctorReport, width = 100): string {
-  const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  const head = `bulwark doctor: ${count(report.processes.length, 'process')}, ${count(report.hazards, 'hazard')} (sampled over ${(report.sampleMs / 1000).toFixed(1)} s${report.root === '/' ? '' : `, configuration under ${report.root}`})`;
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const head = `bulwark doctor: ${count(report.processes.length, 'process', 'processes')}, ${count(report.hazards, 'hazard', 'hazards')} (sampled over ${(report.sampleMs / 1000).toFixed(1)} s${report.root === '/' ? '' : `, configuration under ${report.root}`})`;
   if (report.processes.length === 0) return `${head}\nno Node process of this user to examine (name one with --pid)\n`;
   return `${head}\n${report.processes.map((p) => renderProcess(p, width)).join('')}`;
 }
