@@ -12,6 +12,7 @@ import { type OpenFd, openFds } from './procfs.js';
 import { checkSighup } from './sighup.js';
 import { listeners } from './sockets.js';
 import { checkStalled } from './stalled.js';
+import { readOr } from './read.js';
 import { sampleMainThread } from './threads.js';
 
 export interface DoctorOptions {
@@ -56,7 +57,7 @@ function resolve(input: DoctorOptions | undefined) {
  */
 export async function doctor(options?: DoctorOptions): Promise<DoctorReport> {
   const { pids, root, sampleMs } = resolve(options);
-  const identities = (pids ?? nodeProcessesOfUser()).flatMap((pid) => {
+  const identities = [...new Set(pids ?? nodeProcessesOfUser())].flatMap((pid) => {
     const who = identify(pid);
     if (!who && pids) throw new ProcessNotFoundError(pid);
     return who ? [who] : [];
@@ -82,7 +83,7 @@ function examine(who: ProcessIdentity, root: string, blocks: readonly RotateBloc
     }
   };
   const report = (check: CheckName, fn: () => Finding | Finding[]) => findings.push(...[safely(check, fn) ?? []].flat());
-  const forecast = readForecast(who);
+  const forecast = readOr(() => readForecast(who), undefined);
   let fds: OpenFd[] | undefined;
   let fdsError: unknown;
   try {
@@ -101,7 +102,7 @@ function examine(who: ProcessIdentity, root: string, blocks: readonly RotateBloc
     finish(sampleMs: number): ProcessReport {
       const gone = identify(pid)?.startTime !== who.startTime;
       if (!gone && listening) report('deaf', () => checkDeaf(pid, listening, listeners(pid, openFds(pid)), sampleMs));
-      const after = gone ? undefined : sampleMainThread(pid);
+      const after = gone || !thread ? undefined : safely('stalled', () => sampleMainThread(pid));
       if (thread && after) report('stalled', () => checkStalled(pid, thread, after, sampleMs));
       findings.sort((a, b) => checkNames.indexOf(a.check) - checkNames.indexOf(b.check));
       return { ...who, findings, gone };
