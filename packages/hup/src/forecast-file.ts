@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { procStatFields, warnError } from '@bulwark/core';
 import type { LeakReport } from './leak-budget.js';
@@ -34,6 +34,7 @@ export class ForecastFile {
   readonly #startTime = procStatFields('/proc/self/stat')?.[19] ?? null;
   #warned = false;
   #removed = false;
+  #pruned = false;
 
   /** Records `reports` and writes the latest forecast; a failure is a warning, never the reload's. */
   write(reloads: number, reports: readonly LeakReport[]): void {
@@ -50,6 +51,8 @@ export class ForecastFile {
     try {
       const unsafe = unsafeDir(dir);
       if (unsafe) return this.#warn(unsafe);
+      if (!this.#pruned) pruneDead(dir);
+      this.#pruned = true;
       const tmp = join(dir, `.hup-${process.pid}.json.tmp`);
       writeFileSync(tmp, `${JSON.stringify(forecast)}\n`, { mode: 0o600 });
       renameSync(tmp, this.path);
@@ -71,6 +74,23 @@ export class ForecastFile {
   #warn(problem: unknown): void {
     if (!this.#warned) warnError('hup', 'BULWARK_HUP_FORECAST_NOT_WRITTEN', `leak forecast not written to ${this.path}`, problem);
     this.#warned = true;
+  }
+}
+
+/** Removes the files of processes that ended without close() (killed, crashed). */
+function pruneDead(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const pid = Number(/^hup-(\d+)\.json$/.exec(name)?.[1]);
+    if (pid && !alive(pid)) rmSync(join(dir, name), { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0 delivers nothing: it only asks whether the pid exists
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LeakForecast, forecastFilePath, onHup } from '../dist/index.js';
@@ -32,6 +33,17 @@ describe('the leak budget leaves its forecast for bulwark doctor', () => {
     expect(fd!.reloadsLeft).toBeGreaterThan(0);
     await guard.close();
     expect(existsSync(path)).toBe(false);
+  });
+
+  it('removes the files that processes killed before close() left behind', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const stale = forecastFilePath(dead, process.getuid!());
+    const guard = onHup(() => {}, { leakBudget: true });
+    writeFileSync(stale, '{}', { mode: 0o600 });
+    await guard.close();
+    const next = onHup(() => {}, { leakBudget: true });
+    expect(existsSync(stale)).toBe(false);
+    await next.close();
   });
 
   it('puts the file under XDG_RUNTIME_DIR when the process has one, else under the temp folder', () => {
