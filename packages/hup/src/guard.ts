@@ -86,6 +86,7 @@ export class HupGuard extends GuardHandle<HupEvents> {
     const threads = (this.#threads = new ThreadReopener());
     this.cleanup.defer(() => threads.close());
     this.cleanup.defer(() => this.#coalescer.close());
+    this.cleanup.defer(() => this.#budget?.close());
     for (const destination of this.#destinations) void ensureAppend(destination).catch(warnNotAppend);
     this.#links = fileLinks();
   }

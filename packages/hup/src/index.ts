@@ -5,6 +5,7 @@ export type { HupOptions, Reload, ReloadContext } from './options.js';
 export { registerReopen, type Destination, type PinoTransport, type Reopenable, type WinstonFileTransport } from './reopen.js';
 export type { StaleLog } from './stale.js';
 export type { LeakBudgetOptions, LeakReport } from './leak-budget.js';
+export { forecastFilePath, type LeakForecast } from './forecast-file.js';
 export { ReloadTimeoutError, RollError } from './errors.js';
 export { serveWorkerReopens } from './worker.js';
 
