@@ -6,32 +6,58 @@ interface CallFrame {
   readonly location: { readonly scriptId: string; readonly lineNumber: number; readonly columnNumber?: number };
 }
 
+/** A stack as reported: `fn (file:line:col)` innermost first, and the first frame of the app's own code. */
+export interface TakenStack {
+  readonly stack: string[];
+  readonly culprit?: string;
+  /** When the main thread paused (epoch ms). */
+  readonly at: number;
+}
+
 /**
- * Takes the main thread's JS stack from the watchdog thread through an inspector session connected
- * to the main thread (no port). The session lives only for one capture: the Debugger domain slows
- * the main thread several times, and a session still connected when the process exits makes Node
- * print "Waiting for the debugger to disconnect...". Only function names and locations are kept.
+ * Asks the main thread to pause, from the watchdog thread, through an inspector session connected
+ * to it (no port). The pause lands as soon as the main thread runs JS: at once inside a busy loop
+ * or `Atomics.wait`, only on its way back to JS from native code or a syscall. `valid()` is asked
+ * while the main thread stands paused: a stack is kept only if the thread had not come back to its
+ * event loop in between, so it is never one of code that ran later. The session lives only for
+ * one capture: the Debugger domain slows the main thread several times, and a session left
+ * connected at exit makes Node print "Waiting for the debugger to disconnect...".
  */
-export function captureStack(timeoutMs: number): Promise<string[] | undefined> {
-  const session = connect();
-  if (!session) return Promise.resolve(undefined);
-  const urls = new Map<string, string>();
-  session.on('Debugger.scriptParsed', ({ params }) => urls.set(params.scriptId, params.url));
-  return new Promise((resolve) => {
-    const finish = (stack: string[] | undefined) => {
-      clearTimeout(timer);
-      // Disconnecting ends the Debugger domain too, so a pause still queued never lands.
-      session.disconnect();
-      resolve(stack);
-    };
-    const timer = setTimeout(() => finish(undefined), timeoutMs);
-    session.on('Debugger.paused', ({ params }) => {
-      const stack = (params.callFrames as CallFrame[]).map((frame) => describe(frame, urls));
-      session.post('Debugger.resume', () => finish(stack));
+export class MainThreadCapture {
+  readonly taken: Promise<TakenStack | undefined>;
+  #finish: (stack: TakenStack | undefined) => void = () => {};
+
+  constructor(valid: () => boolean) {
+    const session = connect();
+    this.taken = new Promise((resolve) => {
+      if (!session) return resolve(undefined);
+      const urls = new Map<string, string>();
+      session.on('Debugger.scriptParsed', ({ params }) => urls.set(params.scriptId, params.url));
+      this.#finish = (stack) => {
+        this.#finish = () => {};
+        // Disconnecting ends the Debugger domain too, so a pause still queued never lands.
+        session.disconnect();
+        resolve(stack);
+      };
+      session.on('Debugger.paused', ({ params }) => {
+        const at = Date.now();
+        const frames = (params.callFrames as CallFrame[]).map((frame) => ({ text: describe(frame, urls), url: frame.url || urls.get(frame.location.scriptId) || '' }));
+        const keep = valid();
+        session.post('Debugger.resume', () => {
+          if (!keep) return this.#finish(undefined);
+          const own = frames.find((f) => f.url !== '' && !f.url.startsWith('node:'));
+          this.#finish({ stack: frames.map((f) => f.text), culprit: own?.text, at });
+        });
+      });
+      session.post('Debugger.enable', () => {});
+      session.post('Debugger.pause', () => {});
     });
-    session.post('Debugger.enable', () => {});
-    session.post('Debugger.pause', () => {});
-  });
+  }
+
+  /** Drops a pause that has not landed. */
+  cancel(): void {
+    this.#finish(undefined);
+  }
 }
 
 /** Runs `expression` on the main thread as soon as it runs JS, even inside a busy loop. */

@@ -18,7 +18,7 @@ export interface ProbeOptions {
   readonly path?: string;
   /** A probe without response headers within this time failed. @default stallMs */
   readonly timeoutMs?: number;
-  /** Time between probes. @default Math.max(stallMs, 500) */
+  /** Time between probes; none is sent while the server answered a real request in the interval. @default Math.max(stallMs, 1000) */
   readonly intervalMs?: number;
   /** Failed probes in a row, with the heartbeat fresh, that make the server deaf. @default 3 */
   readonly failures?: number;
@@ -38,7 +38,10 @@ export interface ExitOptions {
 export interface WatchdogOptions {
   /** A heartbeat older than this means the event loop is blocked. @default 1000 */
   readonly stallMs?: number;
-  /** How often the watchdog thread looks at the heartbeat. @default Math.min(200, stallMs / 5) */
+  /**
+   * How often the main thread writes its heartbeat: a stall is reported between `stallMs` and
+   * `stallMs + pollMs` after it began, never for a shorter one. @default stallMs / 2
+   */
   readonly pollMs?: number;
   /** Probe through the real socket to find a deaf server. Without it only `blocked` is detected. */
   readonly probe?: ProbeOptions;
@@ -66,17 +69,25 @@ export function checkWatchdogOptions(options?: WatchdogOptions): void {
   resolveOptions(options);
 }
 
+/**
+ * The same checks for options whose probe target comes later (the first server that listens):
+ * a probe with only its path and timing is complete here.
+ */
+export function resolveOptionsAwaitingTarget(input?: WatchdogOptions) {
+  return resolveOptions(input, false);
+}
+
 /** Defaults every option once and throws naming the first bad one. */
-export function resolveOptions(input?: WatchdogOptions) {
+export function resolveOptions(input?: WatchdogOptions, needTarget = true) {
   const o = checkOptions('watchdog options', input, known);
   const stallMs = checkNumber('stallMs', o.stallMs ?? 1000, { min: 20, integer: true });
-  const pollMs = checkNumber('pollMs', o.pollMs ?? Math.max(10, Math.min(200, Math.floor(stallMs / 5))), { min: 5, max: stallMs, integer: true });
+  const pollMs = checkNumber('pollMs', o.pollMs ?? Math.floor(stallMs / 2), { min: 5, max: stallMs, integer: true });
   const onStall = o.onStall ?? 'report';
   if (typeof onStall !== 'function') checkOneOf('onStall', onStall, ['report', 'exit'] as const);
   return {
     stallMs,
     pollMs,
-    probe: o.probe === undefined ? undefined : resolveProbe(o.probe, stallMs),
+    probe: o.probe === undefined ? undefined : resolveProbe(o.probe, stallMs, needTarget),
     onStall,
     exit: resolveExit(o.exit),
     reportDir: checkString('reportDir', o.reportDir ?? tmpdir()),
@@ -86,10 +97,10 @@ export function resolveOptions(input?: WatchdogOptions) {
   } as const;
 }
 
-function resolveProbe(input: ProbeOptions, stallMs: number) {
+function resolveProbe(input: ProbeOptions, stallMs: number, needTarget: boolean) {
   const p = checkOptions('probe', input, probeKeys);
   const given = (['url', 'socketPath', 'server'] as const).filter((k) => p[k] !== undefined);
-  if (given.length !== 1) throw new InvalidOptionError('probe', input, 'exactly one of url, socketPath or server');
+  if (given.length > 1 || (needTarget && given.length === 0)) throw new InvalidOptionError('probe', input, 'exactly one of url, socketPath or server');
   if (p.url !== undefined) checkString('probe.url', p.url, /^https?:\/\//);
   if (p.socketPath !== undefined) checkString('probe.socketPath', p.socketPath);
   if (p.server !== undefined && typeof (p.server as { address?: unknown }).address !== 'function')
@@ -100,7 +111,7 @@ function resolveProbe(input: ProbeOptions, stallMs: number) {
     server: p.server,
     path: checkString('probe.path', p.path ?? '/', /^\//),
     timeoutMs: checkNumber('probe.timeoutMs', p.timeoutMs ?? stallMs, { min: 10, integer: true }),
-    intervalMs: checkNumber('probe.intervalMs', p.intervalMs ?? Math.max(stallMs, 500), { min: 10, integer: true }),
+    intervalMs: checkNumber('probe.intervalMs', p.intervalMs ?? Math.max(stallMs, 1000), { min: 10, integer: true }),
     failures: checkNumber('probe.failures', p.failures ?? 3, { min: 1, integer: true }),
   } as const;
 }
