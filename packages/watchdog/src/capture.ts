@@ -1,17 +1,36 @@
 import { Session } from 'node:inspector';
 
+interface Location {
+  readonly scriptId: string;
+  readonly lineNumber: number;
+  readonly columnNumber?: number;
+}
+
 interface CallFrame {
   readonly functionName: string;
   readonly url?: string;
-  readonly location: { readonly scriptId: string; readonly lineNumber: number; readonly columnNumber?: number };
+  readonly location: Location;
+  readonly functionLocation?: Location;
 }
 
-/** A stack as reported: `fn (file:line:col)` innermost first, and the first frame of the app's own code. */
+/** One frame: `fn (file:line:col)` and the script's URL. */
+export interface Frame {
+  readonly text: string;
+  readonly url: string;
+}
+
+/** A stack as the main thread paused, innermost first. */
 export interface TakenStack {
-  readonly stack: string[];
-  readonly culprit?: string;
+  readonly frames: readonly Frame[];
+  /** The innermost function had only just been entered (paused on its first statement). */
+  readonly entered: boolean;
   /** When the main thread paused (epoch ms). */
   readonly at: number;
+}
+
+/** The stack as reported, and its first frame of the app's own code (not `node:`): the function to look at. */
+export function describeStack(frames: readonly Frame[]): { stack: string[]; culprit?: string } {
+  return { stack: frames.map((f) => f.text), culprit: frames.find((f) => f.url !== '' && !f.url.startsWith('node:'))?.text };
 }
 
 /**
@@ -43,10 +62,13 @@ export class MainThreadCapture {
         const at = Date.now();
         const frames = (params.callFrames as CallFrame[]).map((frame) => ({ text: describe(frame, urls), url: frame.url || urls.get(frame.location.scriptId) || '' }));
         const keep = valid();
-        session.post('Debugger.resume', () => {
-          if (!keep) return this.#finish(undefined);
-          const own = frames.find((f) => f.url !== '' && !f.url.startsWith('node:'));
-          this.#finish({ stack: frames.map((f) => f.text), culprit: own?.text, at });
+        const top = (params.callFrames as CallFrame[])[0];
+        // Is there a statement of the innermost function before the pause? If not, it was just entered.
+        const start = top?.functionLocation;
+        const query = start ? { start, end: top.location, restrictToFunction: true } : undefined;
+        session.post('Debugger.getPossibleBreakpoints', query as never, (error, result) => {
+          const entered = !error && start !== undefined && (result?.locations ?? []).every((l) => before(top!.location, l) === false);
+          session.post('Debugger.resume', () => this.#finish(keep ? { frames, at, entered } : undefined));
         });
       });
       session.post('Debugger.enable', () => {});
@@ -74,6 +96,11 @@ function connect(): Session | undefined {
     // Node built without the inspector: no stack, the kernel's view still goes in the report.
     return undefined;
   }
+}
+
+/** True when `a` comes strictly before `b`. */
+function before(b: Location, a: { lineNumber: number; columnNumber?: number }): boolean {
+  return a.lineNumber < b.lineNumber || (a.lineNumber === b.lineNumber && (a.columnNumber ?? 0) < (b.columnNumber ?? 0));
 }
 
 function describe({ functionName, url, location }: CallFrame, urls: Map<string, string>): string {

@@ -32,6 +32,15 @@ export function reportBody(event: StallEvent, context: { readonly stallMs: numbe
   };
 }
 
+// What a thread waiting in these syscalls is usually doing, for the summary.
+const syscallHints: Record<string, string> = {
+  futex: 'waiting on another thread: a GC pause waiting for its helper threads, Atomics.wait, or a lock in native code',
+  openat: 'opening a file: a FIFO with no writer, or a slow or hung file system',
+  read: 'reading a file, pipe or socket synchronously',
+  wait4: 'waiting for a child process (execSync, spawnSync)',
+  poll: 'waiting for a child process or a socket synchronously',
+};
+
 const nativeWhat = 'native code, not JS and not a syscall (a sync crypto or zlib call, a huge JSON.parse, a GC pause or an addon)';
 
 function summarize(event: StallEvent, stackPending: boolean): string {
@@ -49,7 +58,10 @@ function summarize(event: StallEvent, stackPending: boolean): string {
         ? '; its JS stack will be added when it comes back to JS'
         : '';
   if (event.capture === 'inspector') return `${who} blocked in ${event.culprit ?? event.stack[0] ?? 'unknown code'}${serving}`;
-  if (event.capture === 'syscall' && k) return `${who} blocked in syscall ${k.syscallName} (wchan ${k.wchan ?? '-'}, state ${k.state})${later}${serving}`;
+  if (event.capture === 'syscall' && k) {
+    const hint = syscallHints[k.syscallName ?? ''];
+    return `${who} blocked in syscall ${k.syscallName}${hint ? `, ${hint}` : ''} (wchan ${k.wchan ?? '-'}, state ${k.state})${later}${serving}`;
+  }
   if (event.capture === 'native' && k) return `${who} blocked in ${nativeWhat}; kernel state ${k.state}${later}${serving}`;
   return `${who} blocked; no stack${k ? ` (kernel state ${k.state}, running JS or native code)` : ''}${later}${serving}`;
 }

@@ -3,7 +3,7 @@
 // It sleeps until the next moment a stall could be due (Atomics.waitAsync with a timeout), never on
 // a fixed poll.
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
-import { MainThreadCapture, type TakenStack } from './capture.js';
+import { MainThreadCapture, type TakenStack, describeStack } from './capture.js';
 import { endProcess } from './exit.js';
 import { readKernelState, threadAlive } from './kernel.js';
 import { probeOnce } from './probe.js';
@@ -128,7 +128,7 @@ async function onBlocked(thread: Watched, episode: Episode, detectedAt: number):
   }
   const capture = (episode.capture = new MainThreadCapture(() => reader.beats() === episode.beats));
   const quick = await Promise.race([capture.taken, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), config.captureTimeoutMs))]);
-  if (quick) return finish({ ...base, capture: 'inspector', stack: quick.stack, culprit: quick.culprit });
+  if (quick) return finish({ ...base, capture: 'inspector', ...describeStack(quick.frames) });
   // Not paused in time: the thread is in native code or a syscall. Report the kernel's view now;
   // the pause stays asked for and lands as the thread comes back to JS.
   const kernel = spare.use(() => readKernelState(info.tid));
@@ -141,8 +141,14 @@ async function onBlocked(thread: Watched, episode: Episode, detectedAt: number):
   post({ type: 'stall', event: { ...final, reportPath } });
 }
 
+/**
+ * A pause asked for while the thread is in native code lands once it is back in JS: on the first
+ * function it calls, or in a loop of a function it was already in. A function just entered is
+ * code that ran after the stall, so that frame is dropped; every frame under it was on the stack
+ * during the stall.
+ */
 function withLateStack(event: StallEvent, taken: TakenStack, since: number): StallEvent {
-  return { ...event, stack: taken.stack, culprit: taken.culprit, stackTakenAfterMs: taken.at - since };
+  return { ...event, ...describeStack(taken.entered ? taken.frames.slice(1) : taken.frames), stackTakenAfterMs: taken.at - since };
 }
 
 function serving(reader: SharedReader): Pick<StallEvent, 'requests' | 'moreRequests' | 'state'> {

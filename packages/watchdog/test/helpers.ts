@@ -46,6 +46,7 @@ export interface Report {
   readonly stack: string[];
   readonly culprit?: string;
   readonly stackTakenAfterMs?: number;
+  readonly stackPending?: boolean;
   readonly thread: { name: string; threadId: number };
   readonly requests: Array<{ method: string; route: string; ms: number }>;
   readonly state?: unknown;
