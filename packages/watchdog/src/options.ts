@@ -5,13 +5,16 @@ import type { ExitConfig, StallEvent } from './protocol.js';
 
 /** The end-to-end probe: a real request through the listening socket, sent from the watchdog thread. */
 export interface ProbeOptions {
-  /** `http://` or `https://` URL to request. Give exactly one of `url`, `socketPath`, `server`. @default undefined (not this one) */
+  /**
+   * `http://` or `https://` URL to request. Give at most one of `url`, `socketPath`, `server`;
+   * with none, the target comes with `watchdog.probeServer(server)`. @default undefined (not this one)
+   */
   readonly url?: string;
-  /** A Unix socket the server listens on. Give exactly one of `url`, `socketPath`, `server`. @default undefined (not this one) */
+  /** A Unix socket the server listens on. Give at most one of `url`, `socketPath`, `server`. @default undefined (not this one) */
   readonly socketPath?: string;
   /**
    * An `http.Server` or `https.Server`; the probe requests its own address once it listens.
-   * Give exactly one of `url`, `socketPath`, `server`. @default undefined (not this one)
+   * Give at most one of `url`, `socketPath`, `server`. @default undefined (not this one)
    */
   readonly server?: Server;
   /** Path requested with `socketPath` or `server`. @default '/' */
@@ -69,16 +72,10 @@ export function checkWatchdogOptions(options?: WatchdogOptions): void {
   resolveOptions(options);
 }
 
-/**
- * The same checks for options whose probe target comes later (the first server that listens):
- * a probe with only its path and timing is complete here.
- */
-export function resolveOptionsAwaitingTarget(input?: WatchdogOptions) {
-  return resolveOptions(input, false);
-}
+
 
 /** Defaults every option once and throws naming the first bad one. */
-export function resolveOptions(input?: WatchdogOptions, needTarget = true) {
+export function resolveOptions(input?: WatchdogOptions) {
   const o = checkOptions('watchdog options', input, known);
   const stallMs = checkNumber('stallMs', o.stallMs ?? 1000, { min: 20, integer: true });
   const pollMs = checkNumber('pollMs', o.pollMs ?? Math.floor(stallMs / 2), { min: 5, max: stallMs, integer: true });
@@ -87,7 +84,7 @@ export function resolveOptions(input?: WatchdogOptions, needTarget = true) {
   return {
     stallMs,
     pollMs,
-    probe: o.probe === undefined ? undefined : resolveProbe(o.probe, stallMs, needTarget),
+    probe: o.probe === undefined ? undefined : resolveProbe(o.probe, stallMs),
     onStall,
     exit: resolveExit(o.exit),
     reportDir: checkString('reportDir', o.reportDir ?? tmpdir()),
@@ -97,10 +94,11 @@ export function resolveOptions(input?: WatchdogOptions, needTarget = true) {
   } as const;
 }
 
-function resolveProbe(input: ProbeOptions, stallMs: number, needTarget: boolean) {
+function resolveProbe(input: ProbeOptions, stallMs: number) {
   const p = checkOptions('probe', input, probeKeys);
   const given = (['url', 'socketPath', 'server'] as const).filter((k) => p[k] !== undefined);
-  if (given.length > 1 || (needTarget && given.length === 0)) throw new InvalidOptionError('probe', input, 'exactly one of url, socketPath or server');
+  // None: the target comes with `watchdog.probeServer(server)`.
+  if (given.length > 1) throw new InvalidOptionError('probe', input, 'at most one of url, socketPath or server');
   if (p.url !== undefined) checkString('probe.url', p.url, /^https?:\/\//);
   if (p.socketPath !== undefined) checkString('probe.socketPath', p.socketPath);
   if (p.server !== undefined && typeof (p.server as { address?: unknown }).address !== 'function')
