@@ -133,7 +133,7 @@ async function onBlocked(thread: Watched, episode: Episode, detectedAt: number):
   // the pause stays asked for and lands as the thread comes back to JS.
   const kernel = spare.use(() => readKernelState(info.tid));
   const event: StallEvent = { ...base, stack: [], capture: kernel?.syscall !== undefined ? 'syscall' : kernel ? 'native' : 'none', kernel };
-  const reportPath = reports.write(`blocked-${info.threadId}`, reportBody(event, { stallMs: config.stallMs, stackPending: true }));
+  const reportPath = reports.write(fileKind(event), reportBody(event, { stallMs: config.stallMs, stackPending: true }));
   act(event);
   const late = await capture.taken;
   const final = late ? withLateStack(event, late, episode.since) : event;
@@ -224,7 +224,7 @@ async function onDeaf(probed: ProbeTarget, main: Watched): Promise<void> {
 }
 
 function finish(event: StallEvent, probeLabel?: string): void {
-  const reportPath = reports.write(`${event.kind}-${event.thread.threadId}`, reportBody(event, { stallMs: config.stallMs, probe: probeLabel }));
+  const reportPath = reports.write(fileKind(event), reportBody(event, { stallMs: config.stallMs, probe: probeLabel }));
   post({ type: 'stall', event: { ...event, reportPath } });
   act(event);
 }
@@ -239,4 +239,9 @@ function shutdown(): void {
   registry.close();
   spare.close();
   process.exit(0);
+}
+
+// The main thread's reports keep their plain name; a worker thread's carry its threadId.
+function fileKind(event: StallEvent): string {
+  return event.thread.threadId === 0 ? event.kind : `${event.kind}-thread${event.thread.threadId}`;
 }

@@ -35,8 +35,8 @@ class FirstServerWatchdog extends GuardHandle {
 
   constructor(options: WatchdogOptions) {
     super('watchdog');
-    // Bad options fail now; a probe with only its path and timing waits for its server.
-    this.#watchdog = warnOnStall(startWatchdog(options));
+    // Bad options fail now; a probe with only its path and timing (or none) waits for its server.
+    this.#watchdog = warnOnStall(startWatchdog({ ...options, probe: options.probe ?? {} }));
     for (const name of channels) diagnostics_channel.subscribe(name, this.#onListen as never);
     this.cleanup.defer(() => this.#unsubscribe());
   }
