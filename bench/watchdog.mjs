@@ -124,9 +124,10 @@ async function throughput(variant, env, ms = 3000, concurrency = 8) {
 /** bulwark: stall start to detection (from its report). Sentry: stall start to its event's arrival. */
 async function detection(variant, task, env, ingest) {
   const reportDir = mkdtempSync(join(tmpdir(), 'bench-watchdog-'));
-  const c = await runChild(variant, task, { ...env, REPORT_DIR: reportDir });
-  const { stuckAt } = await c.next('stuckAt');
   const before = ingest.arrivals.length;
+  const c = await runChild(variant, task, { ...env, REPORT_DIR: reportDir });
+  // Printed once the loop runs again; the time in it was taken as the stall began.
+  const { stuckAt } = await c.next('stuckAt');
   let detectMs;
   for (const end = Date.now() + 15_000; detectMs === undefined && Date.now() < end; ) {
     await new Promise((resolve) => setTimeout(resolve, 25));
