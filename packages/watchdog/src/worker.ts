@@ -95,7 +95,10 @@ async function loop(): Promise<void> {
 function check(thread: Watched, now: number): number {
   const { reader, episode } = thread;
   if (episode) {
-    if (reader.beats() !== episode.beats) void recover(thread);
+    // A worker thread that ended during its stall is over it too.
+    const gone = thread.info.threadId !== 0 && !threadAlive(thread.info.tid);
+    if (gone) threads.delete(thread.info.threadId);
+    if (gone || reader.beats() !== episode.beats) void recover(thread);
     return now + config.beatMs;
   }
   const last = reader.lastBeat();

@@ -97,6 +97,13 @@ describe('every stuck kind is detected, classified, and named', () => {
     expect(lines(child).filter((l) => l.type === 'tick').length).toBeGreaterThan(0);
   });
 
+  it('a worker thread that comes back is reported recovered, by name', async () => {
+    const { child } = startApp('worker', { BLOCK_MS: '2500', STUCK_AFTER_MS: '300' });
+    children.push(child);
+    expect((await waitFor(child, 'stall')).event).toMatchObject({ kind: 'blocked', thread: { name: 'thumbnailer' } });
+    expect((await waitFor(child, 'recover')).event).toMatchObject({ kind: 'blocked', thread: { name: 'thumbnailer' } });
+  });
+
   it('a request handler that blocks: the report names its method and route, never its query string', async () => {
     const { child, reportDir } = startApp('healthy', { BLOCK_MS: '60000', STATE: '{"job":"nightly-export"}' });
     children.push(child);
