@@ -12,7 +12,7 @@ import { RedisServer } from '@bulwark/test-rig';
 import { percentile, printTable } from './report.mjs';
 
 const uid = process.getuid();
-const CALLS = 200_000;
+const CALLS = 50_000;
 const redis = await RedisServer.start();
 const fleetOf = (extra = {}) => ({ redis: redis.url, tickets: 64, leaseMs: 2_000, hostId: `bench${process.pid}`, ...extra });
 const shmFiles = [];
@@ -32,7 +32,7 @@ try {
   await timeRuns(host);
   await timeRuns(fleet);
   const [hostNs, fleetNs] = [[], []];
-  for (let round = 0; round < 7; round++) {
+  for (let round = 0; round < 5; round++) {
     const order = round % 2 ? [[fleet, fleetNs], [host, hostNs]] : [[host, hostNs], [fleet, fleetNs]];
     for (const [res, into] of order) into.push(await timeRuns(res));
   }
