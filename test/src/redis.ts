@@ -138,18 +138,20 @@ export class RedisServer {
   }
 }
 
-/** Whether a PING on a fresh connection gets PONG. */
+/** Whether a PING on a fresh connection gets PONG within half a second. */
 async function pong(host: string, port: number): Promise<boolean> {
   const socket = connect(port, host);
-  socket.on('error', () => {});
+  const timer = setTimeout(() => socket.destroy(), 500);
   try {
-    await Promise.race([once(socket, 'connect'), new Promise((_, reject) => setTimeout(reject, 500))]);
-    socket.write('PING\r\n');
-    const [data] = (await Promise.race([once(socket, 'data'), new Promise((_, reject) => setTimeout(reject, 500))])) as [Buffer];
-    return data.toString().startsWith('+PONG');
-  } catch {
-    return false;
+    const answer = await new Promise<string>((resolve) => {
+      socket.on('error', () => resolve(''));
+      socket.on('close', () => resolve(''));
+      socket.on('connect', () => socket.write('PING\r\n'));
+      socket.on('data', (data) => resolve(data.toString()));
+    });
+    return answer.startsWith('+PONG');
   } finally {
+    clearTimeout(timer);
     socket.destroy();
   }
 }
