@@ -38,6 +38,18 @@ try {
     for (const [res, into] of order) into.push(await timeRuns(res));
   }
   rows.push({ name: 'run() with the fleet tier', value: percentile(fleetNs, 50), unit: 'ns', anchor: 'host-only run()', anchorValue: percentile(hostNs, 50), target: '<= 1.1' });
+  // The ticket pair alone (no promise): where the fleet tier adds its one atomic load.
+  const pairs = (res) => {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < 200_000; i++) if (res.tryAcquire()) res.release();
+    return Number(process.hrtime.bigint() - started) / 200_000;
+  };
+  const [hostPair, fleetPair] = [[], []];
+  for (let round = 0; round < 40; round++) {
+    const order = round % 2 ? [[fleet, fleetPair], [host, hostPair]] : [[host, hostPair], [fleet, fleetPair]];
+    for (const [res, into] of order) into.push(pairs(res));
+  }
+  rows.push({ name: 'ticket pair with the fleet tier', value: percentile(fleetPair, 50), unit: 'ns', anchor: 'host-only pair', anchorValue: percentile(hostPair, 50), target: '<= 1.1' });
 
   // Steady load: one host calling as fast as it can; Redis counts what it was sent.
   // Round trips: the sync script's calls (the commands it runs inside are not sent over the network).
