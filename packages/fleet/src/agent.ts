@@ -14,8 +14,9 @@ const SHA = createHash('sha1').update(SYNC_SCRIPT).digest('hex');
  * - the fleet circuit: open the host's circuit when the fleet opens, gate the half-open trial to
  *   the one host that holds the fleet's claim, close the host when the fleet closes;
  * - the lease: the host's share of the fleet's tickets, renewed each sync.
- * When Redis does not answer, the host keeps its lease until it expires, then runs on its own
- * tickets; its circuit is its own from the first failed sync.
+ * When Redis fails or is slow (no answer within max(250 ms, 3 syncs)), the host's circuit is its
+ * own; its lease holds until it expires (a late answer still renews it), then the host runs on its
+ * own tickets.
  */
 export class FleetSync implements FleetAgent {
   readonly #connection: Connection;
@@ -38,7 +39,7 @@ export class FleetSync implements FleetAgent {
     private readonly options: Resolved,
   ) {
     this.#keys = fleetKeys(link.resource);
-    this.#connection = connect(options.redis, this.#timeoutMs);
+    this.#connection = connect(options.redis, options.leaseMs);
     this.#startedAt = Date.now();
     this.#timer = setTimeout(() => this.#tick(), options.syncMs).unref();
   }
@@ -51,22 +52,34 @@ export class FleetSync implements FleetAgent {
   #tick(): void {
     if (this.#stopped) return;
     this.#timer.refresh(); // the next tick, syncMs from now
+    if (this.#leaseUntil !== 0 && Date.now() >= this.#leaseUntil) {
+      this.link.setLease(undefined); // no renewal for a whole lease: the host's own tickets only
+      this.#leaseUntil = 0;
+    }
     const sending = this.#sending;
-    if (sending && Date.now() - sending.at < this.#timeoutMs) return;
-    if (sending) this.#degrade(); // still unanswered: slow or partitioned
+    if (sending) {
+      const age = Date.now() - sending.at;
+      // Slow: the host's own circuit meanwhile, but a late answer still renews the lease.
+      if (age >= this.#timeoutMs) this.#degrade();
+      if (age < this.options.leaseMs) return;
+      this.#seq++; // lost: a later answer no longer counts
+    }
     if (this.#connection.client.status !== 'ready') {
       // A first connection gets a grace period; after that, no Redis is a degraded fleet.
       if (this.#seq > 0 || Date.now() - this.#startedAt > 1_000) this.#degrade();
       return;
     }
     const seq = ++this.#seq;
-    this.#sending = { at: Date.now(), seq };
-    this.#send().then(
-      (reply) => this.#seq === seq && this.#apply(reply),
-      () => this.#seq === seq && this.#degrade(),
-    ).finally(() => {
-      if (this.#sending?.seq === seq) this.#sending = undefined;
-    });
+    const at = Date.now();
+    this.#sending = { at, seq };
+    this.#send()
+      .then(
+        (reply) => this.#seq === seq && this.#apply(reply, at),
+        () => this.#seq === seq && this.#degrade(),
+      )
+      .finally(() => {
+        if (this.#sending?.seq === seq) this.#sending = undefined;
+      });
   }
 
   /** Reads the host, sends the sync script, parses its answer. */
@@ -105,7 +118,7 @@ export class FleetSync implements FleetAgent {
       .then(parseReply);
   }
 
-  #apply(reply: SyncReply): void {
+  #apply(reply: SyncReply, sentAt: number): void {
     if (this.#stopped) return;
     const { link } = this;
     const wasOpen = this.#fleetOpen;
@@ -123,7 +136,7 @@ export class FleetSync implements FleetAgent {
     }
     if (this.options.tickets !== undefined) {
       link.setLease(reply.lease);
-      this.#leaseUntil = Date.now() + this.options.leaseMs;
+      this.#leaseUntil = sentAt + this.options.leaseMs; // Redis counted it from later: never longer than Redis does
     }
     if (!this.#synced) link.setStatus('synced');
     this.#synced = true;
@@ -135,15 +148,9 @@ export class FleetSync implements FleetAgent {
     this.link.setGate(gate);
   }
 
-  /** Redis out of reach: the host's own circuit decides; the lease holds until it expires. */
+  /** Redis out of reach or slow: the host's own circuit decides; the lease holds until it expires. */
   #degrade(): void {
-    this.#seq++; // a late answer no longer counts
-    this.#sending = undefined;
     this.#setGate('none');
-    if (this.#leaseUntil !== 0 && Date.now() >= this.#leaseUntil) {
-      this.link.setLease(undefined);
-      this.#leaseUntil = 0;
-    }
     if (this.#synced || this.#leaseUntil === 0) this.link.setStatus('degraded');
     this.#synced = false;
   }

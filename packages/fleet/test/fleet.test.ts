@@ -42,7 +42,7 @@ describe.each([
   it('never lets more calls than fleet.tickets run at once while three hosts of two workers hammer it', async () => {
     fleet = new Fleet({ options: { tickets: 5, acquireTimeoutMs: 20, shareCircuit: true, fleet: { redis: target.redis, tickets: 6, leaseMs: 1_000 } }, loops: 3 });
     for (let h = 0; h < 3; h++) await fleet.addHost(2);
-    await sleep(500); // every host holds a lease
+    await fleet.leased(6); // before its first sync a host runs on its own 5 tickets
     fleet.resetMax();
     await fleet.start();
     await sleep(3_000);
@@ -108,7 +108,7 @@ describe.each([
   it('keeps every call going while Redis is killed and restarted mid-load, reports it, and holds the limit again after', async () => {
     fleet = new Fleet({ options: { tickets: 4, acquireTimeoutMs: 20, shareCircuit: true, circuit, fleet: { redis: target.redis, tickets: 4, leaseMs: 1_000 } }, loops: 3 });
     for (let h = 0; h < 2; h++) await fleet.addHost(2);
-    await sleep(500);
+    await fleet.leased(4);
     await fleet.start();
     await sleep(500);
     const node = await target.keysNode(fleet.name);
@@ -130,7 +130,7 @@ describe.each([
   it('keeps every call going while Redis hangs (SIGSTOP), and follows the fleet again once it answers', async () => {
     fleet = new Fleet({ options: { tickets: 4, acquireTimeoutMs: 20, shareCircuit: true, circuit, fleet: { redis: target.redis, tickets: 4, leaseMs: 1_000 } }, loops: 3 });
     for (let h = 0; h < 2; h++) await fleet.addHost(2);
-    await sleep(500);
+    await fleet.leased(4);
     await fleet.start();
     const node = await target.keysNode(fleet.name);
     node.pause();

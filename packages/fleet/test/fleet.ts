@@ -66,6 +66,17 @@ export class Fleet {
     return Promise.all(workers.map((w) => this.ask(w, { cmd: 'stop' }, 'stopped')));
   }
 
+  /** Waits until every worker's ticket limit is at most `max`: each host has its first lease. */
+  async leased(max: number, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const infos = await Promise.all(this.workers.map((w) => this.ask<{ tickets: number }>(w, { cmd: 'info' }, 'info')));
+      if (infos.every((i) => i.tickets <= max)) return;
+      if (Date.now() > deadline) throw new Error(`no lease within ${timeoutMs} ms: ticket limits ${infos.map((i) => i.tickets).join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   word(index: number): number {
     return Atomics.load(this.counter, index);
   }
