@@ -40,14 +40,17 @@ describe.each([
   });
 
   it('never lets more calls than fleet.tickets run at once while three hosts of two workers hammer it', async () => {
-    fleet = new Fleet({ options: { tickets: 5, acquireTimeoutMs: 20, shareCircuit: true, fleet: { redis: target.redis, tickets: 6, leaseMs: 1_000 } }, loops: 3 });
+    // A long lease: on this 2-core machine a host's sync can stall past a short one, and a host whose
+    // lease lapsed runs on its own tickets by design (fleet-degraded), which is not what this measures.
+    fleet = new Fleet({ options: { tickets: 5, acquireTimeoutMs: 20, shareCircuit: true, fleet: { redis: target.redis, tickets: 6, leaseMs: 5_000 } }, loops: 3 });
     for (let h = 0; h < 3; h++) await fleet.addHost(2);
-    await fleet.leased(6); // before its first sync a host runs on its own 5 tickets
+    await fleet.leased(6); // before its first sync a host runs on its own 5 tickets; then on its lease
     fleet.resetMax();
     await fleet.start();
     await sleep(3_000);
     await fleet.stop();
-    expect(fleet.word(C.max)).toBeLessThanOrEqual(6); // without the fleet: 3 hosts x 5 tickets
+    const degraded = fleet.workers.flatMap((w) => fleet!.events(w, 'fleet-degraded'));
+    expect(fleet.word(C.max), `fleet-degraded: ${JSON.stringify(degraded)}`).toBeLessThanOrEqual(6); // without the fleet: 3 hosts x 5 tickets
     expect(fleet.word(C.max)).toBeGreaterThanOrEqual(3);
     expect(fleet.word(C.runs)).toBeGreaterThan(50);
     expect(fleet.errors()).toEqual([]);

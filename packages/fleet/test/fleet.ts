@@ -66,13 +66,13 @@ export class Fleet {
     return Promise.all(workers.map((w) => this.ask(w, { cmd: 'stop' }, 'stopped')));
   }
 
-  /** Waits until every worker's ticket limit is at most `max`: each host has its first lease. */
-  async leased(max: number, timeoutMs = 20_000): Promise<void> {
+  /** Waits until the hosts' ticket limits add up to at most `total`: every host holds its lease. */
+  async leased(total: number, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const infos = await Promise.all(this.workers.map((w) => this.ask<{ tickets: number }>(w, { cmd: 'info' }, 'info')));
-      if (infos.every((i) => i.tickets <= max)) return;
-      if (Date.now() > deadline) throw new Error(`no lease within ${timeoutMs} ms: ticket limits ${infos.map((i) => i.tickets).join(', ')}`);
+      const limits = await Promise.all(this.hosts.map((host) => this.ask<{ tickets: number }>(host[0]!, { cmd: 'info' }, 'info')));
+      if (limits.reduce((sum, i) => sum + i.tickets, 0) <= total) return;
+      if (Date.now() > deadline) throw new Error(`no leases within ${timeoutMs} ms: host limits ${limits.map((i) => i.tickets).join(', ')}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
