@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { freePort, RedisServer } from '@bulwark/test-rig';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type ResourceOptions, resource } from '../dist/index.js';
 import { sleep, until } from './fleet.js';
 
@@ -73,6 +73,7 @@ describe('the host in the fleet', () => {
     const resources = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
     const listeners = process.listenerCount('exit') + process.listenerCount('warning');
     const name = uniqueName();
+    onTestFinished(() => rmSync(shmOf(name, 'closing'), { force: true }));
     const res = resource(name, { tickets: 2, shareCircuit: true, fleet: { redis: redis.url, tickets: 4, hostId: 'closing' } });
     await sleep(300); // connected and synced
     await res.run(() => 'ran');
@@ -86,6 +87,5 @@ describe('the host in the fleet', () => {
     expect(after.length).toBeLessThanOrEqual(resources.length); // and so is every timer (earlier tests' may have ended meanwhile)
     expect(process.listenerCount('exit') + process.listenerCount('warning')).toBe(listeners);
     await expect(res.run(() => 'x')).rejects.toMatchObject({ code: 'ERR_BULWARK_CLOSED' });
-    rmSync(shmOf(name, 'closing'), { force: true });
   });
 });
