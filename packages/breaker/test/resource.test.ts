@@ -243,7 +243,7 @@ describe('close', () => {
     expect(process.getActiveResourcesInfo().length).toBe(resources);
     expect(process.listenerCount('exit')).toBe(exitListeners);
     rmSync(`/dev/shm/bulwark.${uid}.${res.name}`, { force: true });
-    await expect(res.run(() => 'ran')).rejects.toMatchObject({ code: 'ERR_RESOURCE_CLOSED' });
+    await expect(res.run(() => 'ran')).rejects.toMatchObject({ code: 'ERR_BULWARK_CLOSED' });
     void holder.run(never);
     holder[Symbol.dispose]();
     const again = open({ tickets: 1 }, name);
