@@ -31,7 +31,7 @@ export function flagsFromEnv(env: NodeJS.ProcessEnv = process.env): BulwarkOptio
 }
 
 /** `BULWARK_FLEET_REDIS=redis://…`: the breaker on, every resource in the fleet on that Redis. */
-function withFleetRedis(breaker: true | object | undefined, redis: string): object {
+function withFleetRedis(breaker: unknown, redis: string): object {
   const options = (typeof breaker === 'object' ? breaker : {}) as { fleet?: object };
   return { ...options, fleet: { ...options.fleet, redis } };
 }
