@@ -1,6 +1,10 @@
 // bench/hup: what the HUP guard adds to a reload, and how many reloads a burst of HUPs causes,
 // each next to its anchor measured in the same run: calling the reload directly, and the usual
 // hand-written handler `process.on('SIGHUP', reload)`.
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { onHup } from '@bulwark/hup';
@@ -25,7 +29,22 @@ async function overhead() {
   const budgeted = onHup(reload, { leakBudget: true });
   const withBudget = await median(3, () => nsPerCall(() => budgeted.reload(), 2_000, 200));
   budgeted.close();
-  return { direct, hand, guarded, withBudget };
+  // The zero-code reach (BULWARK_HUP=1): two logs found, checked for a rename on every reload.
+  const adopting = onHup(reload, { adopt: true, coalesceMs: 0, maxDelayMs: 0 });
+  const dir = mkdtempSync(join(tmpdir(), 'bench-hup-'));
+  const logs = ['a.log', 'b.log'].map((name) => createWriteStream(join(dir, name), { flags: 'a' }));
+  await Promise.all(logs.map((log) => once(log, 'open')));
+  const withReach = await median(3, () => nsPerCall(() => adopting.reload(), 2_000, 200));
+  // A HUP-driven reload also scans /proc/self/fd for files still written under a moved path.
+  let reloaded;
+  adopting.on('reload', () => reloaded());
+  const keepAlive = setInterval(() => {}, 1000); // the guard's coalescing timer is unref'd
+  const hupDriven = await median(3, () => nsPerCall(() => new Promise((resolve) => ((reloaded = resolve), process.emit('SIGHUP', 'SIGHUP'))), 500, 50));
+  clearInterval(keepAlive);
+  await adopting.close();
+  logs.forEach((log) => log.destroy());
+  rmSync(dir, { recursive: true, force: true });
+  return { direct, hand, guarded, withBudget, withReach, hupDriven };
 }
 
 /** Sends `count` HUPs as fast as possible to a fresh child; resolves with reloads and most at once. */
@@ -50,7 +69,13 @@ printTable('time per reload (reload = an empty async function)', [
   { name: 'guard.reload()', value: us(o.guarded), unit: 'us', anchor: 'direct reload()', anchorValue: us(o.direct) },
   { name: 'guard.reload()', value: us(o.guarded), unit: 'us', anchor: "hand-written process.on('SIGHUP')", anchorValue: us(o.hand) },
   { name: 'guard.reload() + leakBudget', value: us(o.withBudget), unit: 'us', anchor: 'direct reload()', anchorValue: us(o.direct) },
+  { name: 'guard.reload() + adopt (2 logs found)', value: us(o.withReach), unit: 'us', anchor: 'direct reload()', anchorValue: us(o.direct) },
+  { name: 'guard.reload() + adopt (2 logs found)', value: us(o.withReach), unit: 'us', anchor: 'guard.reload()', anchorValue: us(o.guarded) },
 ]);
+printTable('time per HUP-driven reload (coalesceMs 0), with the stale-log scan of /proc/self/fd', [
+  { name: 'HUP -> reload + adopt (2 logs found)', value: us(o.hupDriven), unit: 'us', anchor: "hand-written process.on('SIGHUP')", anchorValue: us(o.hand) },
+]);
+console.log(`the reach adds ${(us(o.withReach) - us(o.guarded)).toFixed(1)} us per reload`);
 
 const rows = [];
 const spread = [];

@@ -1,5 +1,7 @@
-// @bulwark/watchdog: what it costs an idle service and a busy one, against the same service without
-// it, measured in child processes in the same run; and how fast it detects and reports a stall.
+// @bulwark/watchdog against the same service bare, against the floor its design sits on (a bare
+// worker thread, a timer tick, one probe a second) and against Sentry's detector
+// (@sentry/node-native eventLoopBlockIntegration), each in its own child process, in the same run:
+// idle CPU and RSS, throughput under load, and how fast each sees a blocked loop.
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -9,30 +11,59 @@ import { percentile, printTable } from './report.mjs';
 
 const self = fileURLToPath(import.meta.url);
 
-if (process.argv[2] === 'child') await child(process.argv[3], process.argv[4]);
-else await main();
+/** What each variant adds to the bare service. */
+const variants = {
+  bare: async () => {},
+  // The floor: what any watchdog of this design pays at least.
+  'floor: idle worker thread': async () => {
+    const { Worker } = await import('node:worker_threads');
+    new Worker("require('node:worker_threads').parentPort.on('message', () => {})", { eval: true }).unref();
+  },
+  'floor: timer tick 5/s': async () => void setInterval(() => {}, 200).unref(),
+  'floor: 1 probe/s from a worker': async (server) => {
+    const { Worker } = await import('node:worker_threads');
+    const code = `const net = require('node:net');
+      setInterval(() => { const s = net.connect(${server.address().port}, '127.0.0.1');
+        s.on('data', () => s.destroy()).on('error', () => {}); s.write('GET / HTTP/1.1\\r\\nhost: x\\r\\nconnection: close\\r\\n\\r\\n'); }, 1000);`;
+    new Worker(code, { eval: true }).unref();
+  },
+  'bulwark stallMs 400 + probe': async (server) => (await import('@bulwark/watchdog')).startWatchdog({ stallMs: 400, probe: { server }, reportDir: process.env.REPORT_DIR }),
+  'bulwark defaults + probe': async (server) => (await import('@bulwark/watchdog')).startWatchdog({ probe: { server }, reportDir: process.env.REPORT_DIR }),
+  'bulwark defaults, no probe': async () => (await import('@bulwark/watchdog')).startWatchdog({ reportDir: process.env.REPORT_DIR }),
+  // Sentry's detector needs its SDK: the SDK alone is the anchor its detector's cost is read against.
+  'sentry SDK only': async () => sentry(undefined),
+  'sentry threshold 400': async () => sentry(400),
+  'sentry threshold 1000 (default)': async () => sentry(1000),
+};
 
-/** A small HTTP service; `watchdog` = 'on' starts the watchdog with its defaults plus a probe. */
-async function child(watchdog, task) {
-  const { startWatchdog } = await import('@bulwark/watchdog');
+/** Sentry's SDK with nothing but its event-loop-block detector, sending to the bench's loopback ingest. */
+async function sentry(threshold) {
+  const Sentry = await import('@sentry/node');
+  const { eventLoopBlockIntegration } = await import('@sentry/node-native');
+  const integrations = threshold === undefined ? [] : [eventLoopBlockIntegration({ threshold, maxEventsPerHour: 10 })];
+  Sentry.init({ dsn: process.env.SENTRY_DSN, defaultIntegrations: false, integrations });
+}
+
+/** A small HTTP service with `variant` added. */
+async function child(variant, task) {
   let hang = false;
   const server = http.createServer((req, res) => hang || res.end('ok'));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const reportDir = process.env.REPORT_DIR;
-  if (watchdog === 'on') startWatchdog({ probe: { server }, reportDir, stallMs: Number(process.env.STALL_MS ?? 1000) });
+  await variants[variant](server);
   const send = (m) => console.log(JSON.stringify(m));
   send({ port: server.address().port });
   if (task === 'idle') {
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     const cpu = process.cpuUsage();
     const started = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 4000));
+    await new Promise((resolve) => setTimeout(resolve, 6000));
     const used = process.cpuUsage(cpu);
     send({ cpuPct: ((used.user + used.system) / 1000 / (performance.now() - started)) * 100, rssMb: process.memoryUsage.rss() / 2 ** 20 });
     process.exit(0);
   }
-  if (task === 'block') setTimeout(() => send({ stuckAt: Date.now(), x: spin(3000) }), 1200);
-  if (task === 'hang') setTimeout(() => send({ stuckAt: Date.now(), x: (hang = true) }), 1200);
+  // Late enough for Sentry's worker, which starts asynchronously, to be watching.
+  if (task === 'block') setTimeout(() => send({ stuckAt: Date.now(), x: spin(4000) }), 5000);
+  if (task === 'hang') setTimeout(() => send({ stuckAt: Date.now(), x: (hang = true) }), 5000);
 }
 
 function spin(ms) {
@@ -42,25 +73,37 @@ function spin(ms) {
   return x;
 }
 
-/** The bench's own child running `task`; `next(key)` resolves with the first JSON line that has `key`. */
-async function runChild(watchdog, task, env = {}) {
+/** Receives Sentry's envelopes on loopback and notes when each arrived. */
+async function sentryIngest() {
+  const arrivals = [];
+  const server = http.createServer((req, res) => {
+    req.resume().on('end', () => {
+      arrivals.push(Date.now());
+      res.end('{}');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { dsn: `http://public@127.0.0.1:${server.address().port}/1`, arrivals, close: () => server.close() };
+}
+
+async function runChild(variant, task, env) {
   // Imported here, not at the top: the child (this same file) stays as light as the service it measures.
   const { spawnNode } = await import('@bulwark/test-rig');
-  const child = spawnNode(self, { args: ['child', watchdog, task], env });
-  const next = async (key) => JSON.parse((await child.line(new RegExp(`^\\{.*"${key}":.*$`), 60_000))[0]);
+  const child = spawnNode(self, { args: ['child', variant, task], env });
+  const next = async (key) => JSON.parse((await child.line(new RegExp(`^\\{.*"${key}":.*$`), 120_000))[0]);
   return { child, next };
 }
 
-async function idle(watchdog) {
-  const c = await runChild(watchdog, 'idle');
+async function idle(variant, env) {
+  const c = await runChild(variant, 'idle', env);
   const result = await c.next('cpuPct');
   await c.child.exited;
   return result;
 }
 
 /** Requests per second over keep-alive connections, bounded by `concurrency`, for `ms`. */
-async function throughput(watchdog, ms = 3000, concurrency = 8) {
-  const c = await runChild(watchdog, 'serve');
+async function throughput(variant, env, ms = 3000, concurrency = 8) {
+  const c = await runChild(variant, 'serve', env);
   const { port } = await c.next('port');
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const end = Date.now() + ms;
@@ -78,49 +121,75 @@ async function throughput(watchdog, ms = 3000, concurrency = 8) {
   return done / (ms / 1000);
 }
 
-/** Time from the stall's start to detection, and from detection to the report file. */
-async function detection(task, stallMs) {
+/** bulwark: stall start to detection (from its report). Sentry: stall start to its event's arrival. */
+async function detection(variant, task, env, ingest) {
   const reportDir = mkdtempSync(join(tmpdir(), 'bench-watchdog-'));
-  const c = await runChild('on', task, { REPORT_DIR: reportDir, STALL_MS: String(stallMs) });
+  const before = ingest.arrivals.length;
+  const c = await runChild(variant, task, { ...env, REPORT_DIR: reportDir });
+  // Printed once the loop runs again; the time in it was taken as the stall began.
   const { stuckAt } = await c.next('stuckAt');
-  let files = [];
-  while (files.length === 0) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    files = readdirSync(reportDir);
+  let detectMs;
+  for (const end = Date.now() + 15_000; detectMs === undefined && Date.now() < end; ) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const files = readdirSync(reportDir).filter((f) => f.endsWith('.json'));
+    if (files.length > 0) detectMs = Date.parse(JSON.parse(readFileSync(join(reportDir, files[0]), 'utf8')).detectedAt) - stuckAt;
+    else if (ingest.arrivals.length > before) detectMs = ingest.arrivals[before] - stuckAt;
   }
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  const report = JSON.parse(readFileSync(join(reportDir, files[0]), 'utf8'));
   c.child.kill('SIGKILL');
   await c.child.exited;
-  return { detectMs: Date.parse(report.detectedAt) - stuckAt, reportMs: Date.parse(report.writtenAt) - Date.parse(report.detectedAt) };
+  return detectMs ?? Number.NaN;
 }
 
 async function main() {
-  const idleRuns = { off: [], on: [] };
-  for (let round = 0; round < 2; round++) for (const w of ['off', 'on']) idleRuns[w].push(await idle(w));
-  // The lower of two runs: noise from other processes only ever adds CPU time.
-  const pick = (w, key) => Math.min(...idleRuns[w].map((r) => r[key]));
-  const cpuOff = pick('off', 'cpuPct');
-  const cpuOn = pick('on', 'cpuPct');
-  const rssOff = pick('off', 'rssMb');
-  const rssOn = pick('on', 'rssMb');
-  const rps = { off: [], on: [] };
-  // Alternating rounds, median of each: the machine is shared and one run varies by +-20%.
-  for (let round = 0; round < 3; round++) for (const w of ['off', 'on']) rps[w].push(await throughput(w));
-  const mid = (values) => percentile(values, 50);
-  const blocked = await detection('block', 1000);
-  const deaf = await detection('hang', 1000);
-  printTable('watchdog: idle cost (stallMs 1000, probe every 1000 ms) and throughput, each against the same service without it', [
-    { name: 'idle CPU, with watchdog', value: cpuOn, unit: '% core', anchor: 'without', anchorValue: cpuOff },
-    { name: 'idle CPU added', value: Math.max(0, cpuOn - cpuOff), unit: '% core', anchor: 'budget', anchorValue: 0.5, target: '<= 1' },
-    { name: 'RSS, with watchdog', value: rssOn, unit: 'MB', anchor: 'without', anchorValue: rssOff },
-    { name: 'RSS added', value: Math.max(0, rssOn - rssOff), unit: 'MB', anchor: 'budget', anchorValue: 12, target: '<= 1' },
-    { name: 'HTTP throughput (8 keep-alive conns)', value: mid(rps.on), unit: 'req/s', anchor: 'without', anchorValue: mid(rps.off), target: '>= 0.95' },
+  const ingest = await sentryIngest();
+  const env = { SENTRY_DSN: ingest.dsn };
+  const names = Object.keys(variants);
+  const runs = Object.fromEntries(names.map((n) => [n, []]));
+  // Alternating rounds; the lower of two: noise from other processes only ever adds CPU time.
+  for (let round = 0; round < 2; round++) for (const n of names) runs[n].push(await idle(n, env));
+  const low = (n, key) => Math.min(...runs[n].map((r) => r[key]));
+  const bareCpu = low('bare', 'cpuPct');
+  const bareRss = low('bare', 'rssMb');
+  const added = names.filter((n) => n !== 'bare').map((n) => ({ name: n, cpu: Math.max(0, low(n, 'cpuPct') - bareCpu), rss: Math.max(0, low(n, 'rssMb') - bareRss) }));
+  const of = (n) => added.find((a) => a.name === n);
+  // Sentry's detector alone: with it, minus its SDK without it.
+  const detector = (n, key) => Math.max(0, of(n)[key] - of('sentry SDK only')[key]);
+  const floor400 = of('floor: timer tick 5/s').cpu + of('floor: 1 probe/s from a worker').cpu;
+  const floorDefault = of('floor: timer tick 5/s').cpu * (2 / 5) + of('floor: 1 probe/s from a worker').cpu;
+  printTable(`watchdog: idle cost added to a bare service (bare: ${bareCpu.toFixed(3)}% core, ${bareRss.toFixed(1)} MB RSS)`, [
+    ...added.map((a) => ({ name: `CPU added: ${a.name}`, value: a.cpu, unit: '% core' })),
+    { name: 'CPU, bulwark 400 + probe (5 beats/s, 1 probe/s)', value: of('bulwark stallMs 400 + probe').cpu, unit: '% core', anchor: 'floor: tick 5/s + probe 1/s', anchorValue: floor400, target: '<= 1.2' },
+    { name: 'CPU, bulwark 400 + probe', value: of('bulwark stallMs 400 + probe').cpu, unit: '% core', anchor: 'goal', anchorValue: 0.5, target: '<= 1' },
+    { name: 'CPU, bulwark 400 + probe', value: of('bulwark stallMs 400 + probe').cpu, unit: '% core', anchor: 'sentry detector 400', anchorValue: detector('sentry threshold 400', 'cpu'), target: '<= 1' },
+    { name: 'CPU, bulwark defaults + probe (2 beats/s, 1 probe/s)', value: of('bulwark defaults + probe').cpu, unit: '% core', anchor: 'floor: tick 2/s + probe 1/s', anchorValue: floorDefault, target: '<= 1.2' },
+    { name: 'CPU, bulwark defaults + probe', value: of('bulwark defaults + probe').cpu, unit: '% core', anchor: 'goal', anchorValue: 0.25, target: '<= 1' },
+    { name: 'CPU, bulwark defaults + probe', value: of('bulwark defaults + probe').cpu, unit: '% core', anchor: 'sentry detector 1000', anchorValue: detector('sentry threshold 1000 (default)', 'cpu'), target: '<= 1' },
+    { name: 'CPU, bulwark defaults, no probe', value: of('bulwark defaults, no probe').cpu, unit: '% core', anchor: 'sentry detector 1000', anchorValue: detector('sentry threshold 1000 (default)', 'cpu'), target: '<= 1' },
+    ...added.map((a) => ({ name: `RSS added: ${a.name}`, value: a.rss, unit: 'MB' })),
+    { name: 'RSS, bulwark defaults + probe', value: of('bulwark defaults + probe').rss, unit: 'MB', anchor: 'floor: idle worker', anchorValue: of('floor: idle worker thread').rss, target: '<= 1.2' },
+    { name: 'RSS, bulwark defaults + probe', value: of('bulwark defaults + probe').rss, unit: 'MB', anchor: 'goal', anchorValue: 8, target: '<= 1' },
+    { name: 'RSS, bulwark defaults + probe', value: of('bulwark defaults + probe').rss, unit: 'MB', anchor: 'sentry detector 1000', anchorValue: detector('sentry threshold 1000 (default)', 'rss'), target: '<= 1' },
   ]);
-  printTable('watchdog: detection (stallMs 1000, pollMs 200; deaf = 3 failed probes, 1000 ms apart)', [
-    { name: 'blocked: stall start to detection', value: blocked.detectMs, unit: 'ms', anchor: 'stallMs + pollMs', anchorValue: 1200, target: '<= 1' },
-    { name: 'blocked: detection to report (stack)', value: blocked.reportMs, unit: 'ms' },
-    { name: 'deaf: first unanswered request to detection', value: deaf.detectMs, unit: 'ms', anchor: '3 probes + timeout', anchorValue: 4000, target: '<= 1' },
-    { name: 'deaf: detection to report (kick + probe)', value: deaf.reportMs, unit: 'ms' },
+  const loaded = ['bare', 'bulwark defaults + probe', 'sentry SDK only', 'sentry threshold 1000 (default)'];
+  const rps = Object.fromEntries(loaded.map((n) => [n, []]));
+  for (let round = 0; round < 3; round++) for (const n of loaded) rps[n].push(await throughput(n, env));
+  const mid = (values) => percentile(values, 50);
+  printTable('watchdog: HTTP throughput under load (8 keep-alive connections), each against the bare service', [
+    { name: 'bulwark defaults + probe', value: mid(rps['bulwark defaults + probe']), unit: 'req/s', anchor: 'bare', anchorValue: mid(rps.bare), target: '>= 0.95' },
+    { name: 'sentry threshold 1000', value: mid(rps['sentry threshold 1000 (default)']), unit: 'req/s', anchor: 'bare', anchorValue: mid(rps.bare) },
+    { name: 'sentry threshold 1000', value: mid(rps['sentry threshold 1000 (default)']), unit: 'req/s', anchor: 'sentry SDK only', anchorValue: mid(rps['sentry SDK only']) },
+  ]);
+  const blocked = { bulwark: await detection('bulwark defaults + probe', 'block', env, ingest), sentry: await detection('sentry threshold 1000 (default)', 'block', env, ingest) };
+  const deaf = await detection('bulwark defaults + probe', 'hang', env, ingest);
+  const sentryDeaf = await detection('sentry threshold 1000 (default)', 'hang', env, ingest);
+  ingest.close();
+  printTable('watchdog: detection (threshold 1000 ms for both; a 4 s busy loop, and handlers that stop answering)', [
+    { name: 'blocked: stall start to detection, bulwark', value: blocked.bulwark, unit: 'ms', anchor: 'sentry (event received)', anchorValue: blocked.sentry, target: '<= 1' },
+    { name: 'blocked: bulwark against stallMs + pollMs', value: blocked.bulwark, unit: 'ms', anchor: 'bound', anchorValue: 1500, target: '<= 1' },
+    { name: 'deaf: first unanswered request to detection, bulwark', value: deaf, unit: 'ms', anchor: '3 probes + timeout', anchorValue: 4000, target: '<= 1' },
+    { name: `deaf: sentry (NaN = not seen in 15 s)`, value: sentryDeaf, unit: 'ms' },
   ]);
 }
+
+if (process.argv[2] === 'child') await child(process.argv[3], process.argv[4]);
+else await main();

@@ -28,6 +28,7 @@ const checks = [
   ['require', ['enable.cjs'], {}],
   ['--import bulwark/register', ['--import', 'bulwark/register', 'register.mjs'], { BULWARK_HUP: '1' }],
   ['-r bulwark/register', ['-r', 'bulwark/register', 'register.cjs'], { BULWARK_HUP: '1' }],
+  ['npx bulwark doctor', ['doctor.mjs'], {}],
 ];
 for (const [label, args, env] of checks) expectOk(label, process.execPath, args, { env });
 const tsc = join(root, 'node_modules/.bin/tsc');
@@ -36,7 +37,7 @@ const tscFlags = ['--module', 'nodenext', '--moduleResolution', 'nodenext', '--t
 expectOk('types (tsc nodenext, .mts and .cts)', tsc, [...tscFlags, 'types.mts', 'types.cts'], { wantOk: false, timeoutMs: 10 * 60_000 });
 
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-log(`packed tarballs OK: ${packed.map((p) => p.name).join(', ')} install and pass import, require, register and types (${seconds} s)`);
+log(`packed tarballs OK: ${packed.map((p) => p.name).join(', ')} install and pass import, require, register, the bulwark bin and types (${seconds} s)`);
 
 /** `pnpm pack`s every public package (workspace:^ becomes a real range) into the tarballs dir. */
 function packAll() {

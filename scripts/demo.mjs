@@ -25,7 +25,13 @@ if (chosen.length === 0) {
 const rows = [];
 for (const example of chosen) rows.push(await runDemo(example));
 printTable(rows);
-process.exit(rows.every((r) => r.ok) ? 0 : 1);
+// The full demo ends with `bulwark doctor` against a story service, without and with its guard.
+const doctorOk = wanted.length > 0 || (await runDoctor()).ok;
+process.exit(rows.every((r) => r.ok) && doctorOk ? 0 : 1);
+
+function runDoctor() {
+  return runDemo({ name: 'bulwark doctor', dir: join(examplesDir, 'loser-buys'), pkg: { description: 'the loser-buys service examined from outside', scripts: { demo: 'node doctor.mjs' } } });
+}
 
 function runDemo({ name, dir, pkg }) {
   console.log(`\n\x1b[1m=== ${name}: ${pkg.description ?? ''}\x1b[0m\n`);

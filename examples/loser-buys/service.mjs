@@ -40,7 +40,8 @@ if (process.env.HANDLER === 'on') {
     });
   arm();
 } else {
-  const guard = onHup(readConfig, { reopen: logs });
+  // The leak budget also leaves a file that tells `bulwark doctor` the guard runs here.
+  const guard = onHup(readConfig, { reopen: logs, leakBudget: true });
   guard.on('reload', (info) => {
     logAll('after reload');
     console.log(`event reload ${JSON.stringify(info)}`);

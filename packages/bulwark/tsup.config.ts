@@ -1,3 +1,3 @@
 import { packageBuild } from '../../tsup.base.js';
 
-export default packageBuild({ entry: ['src/index.ts', 'src/register.ts'] });
+export default packageBuild({ entry: { index: 'src/index.ts', register: 'src/register.ts', metrics: 'src/metrics/index.ts', bin: 'src/bin.ts' } });

@@ -4,3 +4,4 @@ export { Logrotate, logrotate, type LogrotateOptions, type LogrotateRun } from '
 export { MariaDb, sharedMariaDb, type MariaDbAddress, type MariaDbStartOptions } from './mariadb.js';
 export { freePort } from './ports.js';
 export { FaultProxy, startFaultProxy, type FaultKind, type FaultRecord, type FaultRule } from './proxy.js';
+export { RedisCluster, RedisServer, type RedisStartOptions } from './redis.js';

@@ -26,6 +26,8 @@ export interface SpawnOptions {
   readonly ipc?: boolean;
   /** Run the child with this soft and hard RLIMIT_NOFILE, through `prlimit`. */
   readonly nofile?: number;
+  /** Run the child as this user id (the rig must run as root to give another one). */
+  readonly uid?: number;
 }
 
 const live = new Set<NodeChild>();
@@ -51,7 +53,7 @@ export class NodeChild {
         ? [process.execPath, node]
         : [requireCommand('prlimit'), [`--nofile=${options.nofile}:${options.nofile}`, process.execPath, ...node]];
     const stdio: StdioOptions = options.ipc ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe'];
-    this.process = spawn(file, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio });
+    this.process = spawn(file, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio, uid: options.uid });
     this.process.stdout!.setEncoding('utf8').on('data', (chunk: string) => this.#changed(() => (this.#stdout += chunk)));
     this.process.stderr!.setEncoding('utf8').on('data', (chunk: string) => this.#changed(() => (this.#stderr += chunk)));
     this.process.on('message', (message) => this.#changed(() => this.messages.push(message)));

@@ -7,8 +7,11 @@ import { TicketReturn } from './ticket-return.js';
 
 export type CircuitState = 'open' | 'half-open' | 'closed';
 
-const now31 = (): number => Date.now() % 0x80000000;
-const since = (stamp: number): number => (now31() - stamp + 0x80000000) % 0x80000000;
+export const now31 = (): number => Date.now() % 0x80000000;
+export const since = (stamp: number): number => (now31() - stamp + 0x80000000) % 0x80000000;
+
+/** The fleet gate's values (H.fleetGate). */
+export const GATE = { none: 0, elsewhere: 1, here: 2 } as const;
 
 /**
  * An opossum breaker, optionally with its state shared by every process of the host through the
@@ -19,9 +22,9 @@ export class Circuit {
   #quiet = false;
   #seenEpoch = -1;
   #state: CircuitState = 'closed';
-  readonly #resetMs: number;
+  readonly resetMs: number;
   /** How long a trial may stay unsettled before another process takes it over. */
-  readonly #trialMs: number;
+  readonly trialMs: number;
 
   constructor(
     private readonly resource: string,
@@ -30,8 +33,8 @@ export class Circuit {
     private readonly onState: (state: CircuitState) => void,
     release: () => void,
   ) {
-    this.#resetMs = options.resetTimeout ?? 30_000; // opossum's default
-    this.#trialMs = Math.max(this.#resetMs, callTimeoutMs(options));
+    this.resetMs = options.resetTimeout ?? 30_000; // opossum's default
+    this.trialMs = Math.max(this.resetMs, callTimeoutMs(options));
     const tickets = new TicketReturn(options, release);
     this.breaker = new CircuitBreaker(tickets.action, options);
     tickets.listen(this.breaker);
@@ -57,7 +60,8 @@ export class Circuit {
       return false;
     }
     this.sync();
-    if (since(Atomics.load(words, H.circuitOpenedAt)) < this.#resetMs) throw new CircuitOpenError(this.resource);
+    if (since(Atomics.load(words, H.circuitOpenedAt)) < this.resetMs) throw new CircuitOpenError(this.resource);
+    if (Atomics.load(words, H.fleetGate) === GATE.elsewhere) throw new CircuitOpenError(this.resource); // another host sends the fleet's trial
     if (!this.#takeTrial(words)) throw new CircuitOpenError(this.resource);
     this.#quietly(() => this.breaker.close()); // let opossum send this one call
     this.#report('half-open');
@@ -72,7 +76,7 @@ export class Circuit {
     const holder = Atomics.compareExchange(words, H.circuitTrial, 0, process.pid);
     if (holder !== 0) {
       const takenAt = Atomics.load(words, H.circuitTrialAt);
-      if (takenAt === 0 || since(takenAt) < this.#trialMs) return false;
+      if (takenAt === 0 || since(takenAt) < this.trialMs) return false;
       // Claim the takeover through the stamp, so that one process only takes it over.
       if (Atomics.compareExchange(words, H.circuitTrialAt, takenAt, 0) !== takenAt) return false;
       if (Atomics.compareExchange(words, H.circuitTrial, holder, process.pid) !== holder) return false;
@@ -152,9 +156,8 @@ export class Circuit {
   }
 
   #publishOpen(words: Int32Array): void {
-    if (Atomics.compareExchange(words, H.circuitState, 0, 1) !== 0) return;
-    Atomics.store(words, H.circuitOpenedAt, now31());
-    this.#seenEpoch = Atomics.add(words, H.circuitEpoch, 1) + 1;
+    const epoch = openHost(words);
+    if (epoch !== undefined) this.#seenEpoch = epoch;
   }
 
   #settle(ok: boolean): void {
@@ -192,4 +195,19 @@ export class Circuit {
     this.#state = state;
     this.onState(state);
   }
+}
+
+/** Opens the host's shared circuit; returns the new epoch, or undefined when it was open already. */
+export function openHost(words: Int32Array): number | undefined {
+  if (Atomics.compareExchange(words, H.circuitState, 0, 1) !== 0) return undefined;
+  Atomics.store(words, H.circuitOpenedAt, now31());
+  return Atomics.add(words, H.circuitEpoch, 1) + 1;
+}
+
+/** Closes the host's shared circuit unless a trial is out (its outcome decides then); true when closed. */
+export function closeHost(words: Int32Array): boolean {
+  if (Atomics.load(words, H.circuitTrial) !== 0) return false;
+  if (Atomics.compareExchange(words, H.circuitState, 1, 0) !== 1) return Atomics.load(words, H.circuitState) === 0;
+  Atomics.add(words, H.circuitEpoch, 1);
+  return true;
 }

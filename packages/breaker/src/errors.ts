@@ -1,4 +1,4 @@
-import { BulwarkError } from '@bulwark/core';
+import { BulwarkError, GuardClosedError } from '@bulwark/core';
 
 /** No ticket was free on the host within `acquireTimeoutMs`. */
 export class BulkheadFullError extends BulwarkError {
@@ -25,11 +25,27 @@ export class CircuitOpenError extends BulwarkError {
   }
 }
 
-/** The resource was closed before or while the call waited. */
-export class ResourceClosedError extends BulwarkError {
-  static readonly code = 'ERR_RESOURCE_CLOSED';
+/**
+ * The resource was closed before or while the call waited: core's GuardClosedError
+ * (ERR_BULWARK_CLOSED), thrown as `new GuardClosedError('breaker', 'resource <name>')`.
+ * @deprecated Match `GuardClosedError` or `err.code === 'ERR_BULWARK_CLOSED'`.
+ */
+export const ResourceClosedError = GuardClosedError;
 
-  constructor(readonly resource: string) {
-    super(`resource ${resource} is closed`);
+/** The host's shared memory could not be opened or holds no free process slot. */
+export class SharedMemoryError extends BulwarkError {
+  static readonly code = 'ERR_BREAKER_SHARED_MEMORY';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The installed opossum has no per-breaker semaphore to hand the host ticket to. */
+export class OpossumUnsupportedError extends BulwarkError {
+  static readonly code = 'ERR_BREAKER_OPOSSUM_UNSUPPORTED';
+
+  constructor() {
+    super('@bulwark/breaker needs opossum 9 or 10: its breaker has no semaphore to hand the host ticket to');
   }
 }

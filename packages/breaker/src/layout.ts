@@ -26,6 +26,16 @@ export const H = {
   circuitTrial: 15,
   /** Date.now() modulo 2^31 (never 0) when the trial was taken; 0 while none is or it is being taken. */
   circuitTrialAt: 16,
+  // The fleet tier's words (@bulwark/fleet); all 0 on a host without one.
+  /** The host's fleet lease plus one; 0 when no lease applies (no fleet, or Redis out of reach for a lease). */
+  fleetLimit: 17,
+  /** 0 no fleet gate, 1 the fleet is open and its trial belongs to another host, 2 the fleet's trial is this host's. */
+  fleetGate: 18,
+  /** 0 not synced yet, 1 in sync with Redis, 2 degraded (Redis out of reach: host-wide guards only). */
+  fleetStatus: 19,
+  /** Pid and start time of the one process of the host that syncs with Redis (the host's fleet agent). */
+  fleetAgent: 20,
+  fleetAgentStart: 21,
 } as const;
 
 /** Slot fields, relative to a slot's first word. */

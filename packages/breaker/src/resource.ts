@@ -1,6 +1,8 @@
-import { Cleanup, GuardEmitter, checkString, delay, unrefInterval } from '@bulwark/core';
+import { GuardClosedError, GuardHandle, checkString, delay, unrefInterval, warn, warnError } from '@bulwark/core';
 import { Circuit, type CircuitState } from './circuit.js';
-import { BulkheadFullError, ResourceClosedError } from './errors.js';
+import { BulkheadFullError, CircuitOpenError } from './errors.js';
+import { FleetHost } from './fleet-host.js';
+import { hostLink } from './fleet-link.js';
 import { type ResourceOptions, type Resolved, resolveOptions } from './options.js';
 import { type IpcMode, type Segment, openSegment } from './segment.js';
 import { Tickets } from './tickets.js';
@@ -12,6 +14,12 @@ export interface ResourceEvents {
   'tickets-reclaimed': { resource: string; pid: number; tickets: number };
   /** The circuit changed state in this process. */
   state: { resource: string; state: CircuitState; shared: boolean };
+  /** `run()` turned a call away without calling it: no ticket within `acquireTimeoutMs`, or the circuit is open. */
+  rejected: { resource: string; cause: 'bulkhead-full' | 'circuit-open' };
+  /** The fleet tier lost Redis: the host runs on its own tickets and circuit until it is back. */
+  'fleet-degraded': { resource: string; hostId: string };
+  /** Redis answers again: the host follows the fleet's circuit and lease again. */
+  'fleet-restored': { resource: string; hostId: string };
 }
 
 /** How often a process checks that the segment is still there and reclaims dead holders' tickets. */
@@ -20,12 +28,14 @@ const WATCH_MS = 250;
 const FOLLOW_MS = 20;
 
 /** A dependency guarded by a circuit breaker and a host-wide bulkhead. Get one with `resource()`. */
-export class Resource extends GuardEmitter<ResourceEvents> {
+export class Resource extends GuardHandle<ResourceEvents> {
   #segment: Segment;
   readonly #tickets: Tickets;
   readonly #circuit: Circuit;
   readonly #options: Resolved;
-  readonly #cleanup = new Cleanup();
+  readonly #segmentName: string;
+  readonly #fleet: FleetHost | undefined;
+  #watchFailing = false;
 
   constructor(
     readonly name: string,
@@ -33,7 +43,9 @@ export class Resource extends GuardEmitter<ResourceEvents> {
   ) {
     super('breaker');
     this.#options = options;
-    this.#segment = openSegment(name, options.ipc);
+    // A fleet host's segment carries its host id, so that several simulated hosts can share one machine.
+    this.#segmentName = options.fleet ? `${name}@${options.fleet.options.hostId}` : name;
+    this.#segment = openSegment(this.#segmentName, options.ipc);
     this.#tickets = new Tickets(this.#segment, options.tickets, options.quota);
     const shared = options.shareCircuit ? () => this.#segment.words : undefined;
     this.#circuit = new Circuit(
@@ -45,11 +57,22 @@ export class Resource extends GuardEmitter<ResourceEvents> {
     );
     if (shared) this.#circuit.sync();
     this.#tickets.reclaim(); // a holder that died while no process watched
-    this.#cleanup.defer(() => this.#circuit.shutdown());
-    this.#cleanup.defer(() => this.#tickets.detach());
-    this.#cleanup.timer(unrefInterval(() => this.#watch(), WATCH_MS));
-    if (shared) this.#cleanup.timer(unrefInterval(() => this.#circuit.watch(), FOLLOW_MS));
+    this.cleanup.defer(() => this.#circuit.shutdown());
+    this.cleanup.defer(() => this.#tickets.detach());
+    this.cleanup.timer(unrefInterval(() => this.#watch(), WATCH_MS));
+    this.#fleet = options.fleet && this.#joinFleet(options.fleet);
+    if (shared) this.cleanup.timer(unrefInterval(() => this.#circuit.watch(), FOLLOW_MS));
   }
+
+  #joinFleet({ plug, options }: NonNullable<Resolved['fleet']>): FleetHost {
+    const words = () => this.#segment.words;
+    const link = hostLink(this.name, options.hostId, this.#circuit, words, () => this.#tickets.hostLimit);
+    const report = (event: 'fleet-degraded' | 'fleet-restored') => this.report(event, { resource: this.name, hostId: options.hostId });
+    const fleet = new FleetHost(plug, options, link, words, report);
+    fleet.tick();
+    return fleet;
+  }
+
 
   /** Tickets on the host (for `quota`, computed from the live workers now). */
   get tickets(): number {
@@ -67,20 +90,18 @@ export class Resource extends GuardEmitter<ResourceEvents> {
   get ipc(): { readonly mode: IpcMode; readonly key: number | string; readonly id: number } {
     return { mode: this.#segment.ipc, key: this.#segment.key, id: this.#segment.id };
   }
-  get closed(): boolean {
-    return this.#cleanup.done;
-  }
 
   /**
    * Takes a ticket, runs `fn` through the circuit breaker, gives the ticket back. Rejects with
    * CircuitOpenError (ERR_CIRCUIT_OPEN) or BulkheadFullError (ERR_BULKHEAD_FULL) without calling `fn`.
    */
   run<T>(fn: () => T | Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new ResourceClosedError(this.name));
+    if (this.closed) return Promise.reject(this.#closedError());
     let trial: boolean;
     try {
       trial = this.#circuit.admit();
     } catch (error) {
+      if (error instanceof CircuitOpenError) this.report('rejected', { resource: this.name, cause: 'circuit-open' });
       return Promise.reject(error);
     }
     if (this.#tickets.tryAcquire()) return this.#circuit.fire(fn, trial);
@@ -92,6 +113,7 @@ export class Resource extends GuardEmitter<ResourceEvents> {
       await this.#waitForTicket();
     } catch (error) {
       if (trial) this.#circuit.abandonTrial();
+      if (error instanceof BulkheadFullError) this.report('rejected', { resource: this.name, cause: 'bulkhead-full' });
       throw error;
     }
     return this.#circuit.fire(fn, trial);
@@ -110,16 +132,16 @@ export class Resource extends GuardEmitter<ResourceEvents> {
     this.#tickets.release();
   }
 
-  /** Stops watching, returns this process's tickets and slot to the host. Idempotent. */
-  close(): void {
+  #closedError(): GuardClosedError {
+    return new GuardClosedError('breaker', `resource ${this.name}`);
+  }
+
+  /** Stops watching, returns this process's tickets and slot to the host; a fleet agent hands its part over. */
+  protected override teardown(): Promise<void> {
     if (registry.get(this.name)?.resource === this) registry.delete(this.name);
-    this.#cleanup.run();
-  }
-  [Symbol.dispose](): void {
-    this.close();
-  }
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
+    const fleet = this.#fleet?.stop();
+    super.teardown();
+    return fleet ?? Promise.resolve();
   }
 
   // Polls: Atomics.wait cannot wait on shm-typed-array's plain ArrayBuffer, and must not block the loop.
@@ -130,7 +152,7 @@ export class Resource extends GuardEmitter<ResourceEvents> {
       const left = timeout - (performance.now() - started);
       if (left <= 0) throw new BulkheadFullError(this.name, this.#tickets.limit, Math.round(performance.now() - started));
       await delay(Math.min(pause, left));
-      if (this.closed) throw new ResourceClosedError(this.name);
+      if (this.closed) throw this.#closedError();
       if (this.#tickets.tryAcquire()) return;
     }
   }
@@ -140,14 +162,18 @@ export class Resource extends GuardEmitter<ResourceEvents> {
       if (this.#options.recreate && !this.#segment.stillThere()) this.#rejoin();
       for (const { pid, tickets } of this.#tickets.reclaim())
         if (tickets > 0) this.report('tickets-reclaimed', { resource: this.name, pid, tickets });
-    } catch {
-      // /dev/shm or /proc unreadable for a moment: try again on the next tick
+      this.#fleet?.tick();
+      this.#watchFailing = false;
+    } catch (error) {
+      // Tried again next tick; said once per streak of failures, not every 250 ms.
+      if (!this.#watchFailing) warnError('breaker', 'BULWARK_BREAKER_WATCH', `shared memory of ${this.name} could not be checked or re-joined`, error);
+      this.#watchFailing = true;
     }
   }
 
   #rejoin(): void {
     const held = this.#tickets.held;
-    this.#segment = openSegment(this.name, this.#options.ipc);
+    this.#segment = openSegment(this.#segmentName, this.#options.ipc);
     this.#tickets.attach(this.#segment);
     this.#circuit.republish();
     this.report('ipc-recreated', { resource: this.name, ipc: this.#segment.ipc, created: this.#segment.created, reregisteredTickets: held });
@@ -178,12 +204,14 @@ export function resource(name: string, options?: ResourceOptions): Resource {
   return created;
 }
 
+/** Every resource open in this process now (for metrics that read `tickets`, `held` and `state`). */
+export function openResources(): Resource[] {
+  return [...registry.values()].map((entry) => entry.resource);
+}
+
 function warnIfIgnored(name: string, kept: Resolved, asked: Resolved): void {
   for (const option of SHAPING) {
     if (asked[option] === kept[option]) continue;
-    process.emitWarning(
-      `resource '${name}' is already open with ${option} ${String(kept[option])}: ${option} ${String(asked[option])} is ignored`,
-      'BulwarkWarning',
-    );
+    warn('breaker', 'BULWARK_BREAKER_OPTION_IGNORED', `resource '${name}' is already open with ${option} ${String(kept[option])}: ${option} ${String(asked[option])} is ignored`);
   }
 }

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { processGlobal, sleepSync } from '@bulwark/core';
+import { SharedMemoryError } from './errors.js';
 import { WORDS, checkHeader, hash31, writeHeader } from './layout.js';
 import { shm } from './native.js';
 
@@ -42,7 +43,7 @@ function openPosix(name: string, nameHash: number): Segment {
   const deadline = Date.now() + 2_000;
   for (let attempt = 0; Date.now() < deadline; attempt++) {
     const before = statSync(path, { throwIfNoEntry: false });
-    if (before && before.uid !== uid()) throw new Error(`${path} belongs to uid ${before.uid}, not ${uid()}`);
+    if (before && before.uid !== uid()) throw new SharedMemoryError(`${path} belongs to uid ${before.uid}, not ${uid()}`);
     if (before && (before.mode & OPEN_TO_OTHERS) !== 0) {
       unlinkQuietly(path); // group or others could write the counts: never trusted
       continue;
@@ -69,7 +70,7 @@ function openPosix(name: string, nameHash: number): Segment {
     if (header === 'ok') return posixSegment(words, key, path, before.ino, false);
     if (header !== 'initializing') unlinkQuietly(path); // 'bad' or 'foreign': never trusted
   }
-  throw new Error(`could not open shared memory ${path}`);
+  throw new SharedMemoryError(`could not open shared memory ${path}`);
 }
 
 /** shm-typed-array keeps the byte size in the first 8 bytes and trusts it: check it before mapping. */
@@ -162,7 +163,7 @@ function openSysv(name: string, nameHash: number): Segment {
     // shm-typed-array's destroy() detaches its first mapping of that shmid: only ours if just made.
     if (header === 'foreign' || !firstAttach || !removeSysv(key, -1)) probe++;
   }
-  throw new Error(`could not open SysV shared memory for ${name}`);
+  throw new SharedMemoryError(`could not open SysV shared memory for ${name}`);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type CircuitBreaker from 'opossum';
 import { callTimeoutMs } from './circuit-options.js';
+import { OpossumUnsupportedError } from './errors.js';
 
 /** The outcomes of calls opossum settles without sending them: the ticket run() took comes back here. */
 const UNSENT = ['reject', 'cacheHit', 'coalesceCacheHit'] as const;
@@ -69,7 +70,7 @@ export class TicketReturn {
   /** The host ticket as opossum's semaphore; opossum's own one still counts a `capacity` given. */
   #asSemaphore(own: Semaphore | undefined): Semaphore {
     if (typeof own?.test !== 'function' || typeof own.release !== 'function')
-      throw new Error('@bulwark/breaker needs opossum 9: its breaker has no semaphore to hand the host ticket to');
+      throw new OpossumUnsupportedError();
     const release = this.release;
     if (!this.#capacity) return { test: () => true, release };
     return {

@@ -1,3 +1,4 @@
+import { SharedMemoryError } from './errors.js';
 import { H, S, SLOTS, slotBase } from './layout.js';
 import { isAlive, ownStartTime } from './liveness.js';
 import type { Segment } from './segment.js';
@@ -34,8 +35,12 @@ export class Tickets {
   get held(): number {
     return this.#held;
   }
-  /** The host-wide limit as this process computes it. */
+  /** The host-wide limit as this process computes it, within the host's fleet lease when it has one. */
   get limit(): number {
+    return this.#effectiveLimit(this.#words);
+  }
+  /** The host's own limit, before any fleet lease. */
+  get hostLimit(): number {
     return this.#limit;
   }
 
@@ -52,11 +57,12 @@ export class Tickets {
   /** Takes a ticket when one is free; never waits. */
   tryAcquire(): boolean {
     const words = this.#words;
+    const limit = this.#effectiveLimit(words);
     for (;;) {
       const used = Atomics.load(words, H.used);
-      if (used >= this.#limit) return false;
+      if (used >= limit) return false;
       const next = used < 0 ? this.#sumHeld() + 1 : used + 1; // a negative count is corrupt: recount
-      if (next > this.#limit) return false;
+      if (next > limit) return false;
       if (Atomics.compareExchange(words, H.used, used, next) === used) break;
     }
     // A plain store: only this process writes its slot, and a reclaimer reads it after this process died.
@@ -96,6 +102,12 @@ export class Tickets {
     freeSlot(this.#words, slotBase(this.#slot), this.#held);
     this.#held = 0;
     this.#slot = -1;
+  }
+
+  /** One more load on the per-call path: the fleet lease the host's agent wrote, if any. */
+  #effectiveLimit(words: Int32Array): number {
+    const lease = Atomics.load(words, H.fleetLimit);
+    return lease === 0 ? this.#limit : Math.min(this.#limit, lease - 1);
   }
 
   #countWorkers(): void {
@@ -152,5 +164,5 @@ function claimSlot(words: Int32Array): number {
     Atomics.store(words, base + S.start, ownStartTime());
     return slot;
   }
-  throw new Error(`no free process slot in the segment (${SLOTS} processes registered)`);
+  throw new SharedMemoryError(`no free process slot in the segment (${SLOTS} processes registered)`);
 }

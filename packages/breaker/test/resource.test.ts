@@ -3,7 +3,7 @@ import diagnostics_channel from 'node:diagnostics_channel';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BulkheadFullError, CircuitOpenError, type Resource, type ResourceOptions, resource } from '../dist/index.js';
+import { BulkheadFullError, CircuitOpenError, type Resource, type ResourceOptions, openResources, resource } from '../dist/index.js';
 import { closeOpened, openForTest, sleep, track, uid, uniqueName } from './host.js';
 
 const open = (options: ResourceOptions, name = uniqueName('res')): Resource => openForTest(name, options);
@@ -189,6 +189,34 @@ describe('resource', () => {
     expect(seen).toEqual([{ resource: res.name, state: 'open', shared: false }]);
     expect(published).toEqual(seen);
   });
+
+  it("reports each call it turns away as 'rejected', by cause, also on diagnostics_channel bulwark:breaker:rejected", async () => {
+    const res = open({ tickets: 1, circuit: openCircuit });
+    const seen: unknown[] = [];
+    const published: unknown[] = [];
+    const onPublish = (message: unknown) => published.push(message);
+    res.on('rejected', (payload) => seen.push(payload));
+    diagnostics_channel.subscribe('bulwark:breaker:rejected', onPublish);
+    void res.run(never);
+    await expect(res.run(() => 1)).rejects.toMatchObject({ code: 'ERR_BULKHEAD_FULL' });
+    const other = open({ tickets: 1, circuit: openCircuit });
+    other.on('rejected', (payload) => seen.push(payload));
+    await other.run(failing).catch(() => {});
+    await expect(other.run(() => 1)).rejects.toMatchObject({ code: 'ERR_CIRCUIT_OPEN' });
+    diagnostics_channel.unsubscribe('bulwark:breaker:rejected', onPublish);
+    expect(seen).toEqual([
+      { resource: res.name, cause: 'bulkhead-full' },
+      { resource: other.name, cause: 'circuit-open' },
+    ]);
+    expect(published).toEqual(seen);
+  });
+
+  it('lists the resources open in this process with openResources()', () => {
+    const res = open({ tickets: 1 });
+    expect(openResources()).toContain(res);
+    res.close();
+    expect(openResources()).not.toContain(res);
+  });
 });
 
 it('works from require() too, and its errors match across the ESM and CJS copies', async () => {
@@ -215,7 +243,7 @@ describe('close', () => {
     expect(process.getActiveResourcesInfo().length).toBe(resources);
     expect(process.listenerCount('exit')).toBe(exitListeners);
     rmSync(`/dev/shm/bulwark.${uid}.${res.name}`, { force: true });
-    await expect(res.run(() => 'ran')).rejects.toMatchObject({ code: 'ERR_RESOURCE_CLOSED' });
+    await expect(res.run(() => 'ran')).rejects.toMatchObject({ code: 'ERR_BULWARK_CLOSED' });
     void holder.run(never);
     holder[Symbol.dispose]();
     const again = open({ tickets: 1 }, name);

@@ -5,7 +5,7 @@ import type { GuardPlugin, HandleOf, OptionsOf } from './guards/plugin.js';
 type Guards = typeof guards;
 export type GuardName = keyof Guards & string;
 
-/** One flag per guard: `true` for its defaults, its options object, or `false` to leave it off. */
+/** One flag per guard: `true` for its defaults, its options object (or one of its words), or `false` to leave it off. */
 export type BulwarkOptions = { readonly [K in GuardName]?: boolean | OptionsOf<Guards[K]> };
 
 /** Each started guard's handle by flag, typed per guard (`hup` is a `HupGuard`); a flag left off is absent. */
@@ -18,7 +18,12 @@ export interface Enabled extends Guard {
 
 /** The flags `enable()` knows, in the order it starts them. */
 export const guardNames: readonly string[] = Object.keys(guards);
-const plugins: Readonly<Record<string, GuardPlugin<object>>> = guards;
+const plugins: Readonly<Record<string, GuardPlugin<object, string>>> = guards;
+
+/** The words a guard's flag takes besides `true` and an options object (`metrics: 'otel'`). */
+export function flagWords(name: string): readonly string[] {
+  return plugins[name]?.words ?? [];
+}
 
 /**
  * Starts the guards whose flag is set. An unknown flag or a bad value throws before anything
@@ -39,19 +44,29 @@ export function enable(flags: BulwarkOptions = {}): Enabled {
   return Object.assign(closeWith(() => closeAll(started)), { guards: started as EnabledGuards });
 }
 
-function checkFlags(flags: BulwarkOptions): Array<[string, true | object]> {
+function checkFlags(flags: BulwarkOptions): Array<[string, true | string | object]> {
   if (typeof flags !== 'object' || flags === null)
     throw new InvalidOptionError('enable() flags', flags, `an object with any of: ${guardNames.join(', ')}`);
-  const wanted: Array<[string, true | object]> = [];
+  const wanted: Array<[string, true | string | object]> = [];
   for (const [name, value] of Object.entries(flags)) {
     if (!guardNames.includes(name))
       throw new InvalidOptionError(name, value, `a known guard flag: ${guardNames.join(', ')}`);
     if (value === false || value === undefined) continue;
+    const words = flagWords(name);
+    if (typeof value === 'string' && words.includes(value)) {
+      wanted.push([name, value]);
+      continue;
+    }
     if (value !== true && (typeof value !== 'object' || value === null || Array.isArray(value)))
-      throw new InvalidOptionError(name, value, 'true, false or an options object');
+      throw new InvalidOptionError(name, value, orList(['true', 'false', ...words.map((w) => `'${w}'`), 'an options object']));
     wanted.push([name, value]);
   }
   return wanted;
+}
+
+/** `a, b or c`. */
+export function orList(items: readonly string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
 }
 
 /** `enable()`'s `close()` rejects with this when a guard's close failed; the others still closed. */

@@ -67,6 +67,14 @@ describe('the hup flag', () => {
     expect(readFileSync(log, 'utf8')).toBe('after reload 1\n');
   });
 
+  it('in a worker thread (which inherits --import bulwark/register) the flag installs no SIGHUP listener', async () => {
+    const child = spawnNode(fixture('hup-worker.mjs'), { cwd: packageDir, execArgv: ['--import', 'bulwark/register'], env: { BULWARK_HUP: '1' } });
+    children.push(child);
+    await child.exited;
+    const report = JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+    expect(report).toEqual({ main: 1, worker: { sighup: 0, hup: true } });
+  });
+
   it('without the flag the same app dies of the first HUP', async () => {
     const child = spawnNode(fixture('hup-app.mjs'), { cwd: packageDir, env: { LOG: join(tmpdir(), `bulwark-hup-${process.pid}.log`) } });
     children.push(child);

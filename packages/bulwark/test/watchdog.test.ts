@@ -16,11 +16,16 @@ afterEach(async () => {
 
 describe('the watchdog flag', () => {
   it('enable({ watchdog }) starts a watchdog that probes the given server and closes with the rest', async () => {
-    const server = http.createServer((req, res) => res.end('ok'));
+    const probes: string[] = [];
+    const server = http.createServer((req, res) => {
+      probes.push(`${req.method} ${req.url} ${req.headers['user-agent']}`);
+      res.end('ok');
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const guards = enable({ watchdog: { stallMs: 200, probe: { server, intervalMs: 50 } } });
+    const guards = enable({ watchdog: { stallMs: 200, probe: { server, path: '/healthz', intervalMs: 50 } } });
     expect(guards.guards.watchdog).toBeDefined();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await expect.poll(() => probes.length, { timeout: 10_000, interval: 50 }).toBeGreaterThan(0);
+    expect(probes[0]).toBe('GET /healthz bulwark-watchdog');
     await guards.close();
     expect(process.listenerCount('SIGURG')).toBe(0);
     server.close();
@@ -31,7 +36,7 @@ describe('the watchdog flag', () => {
     const child = spawnNode(fixture('server.mjs'), { cwd, execArgv: ['--import', 'bulwark/register'], env: { BULWARK_WATCHDOG: '1', TMPDIR: dir } });
     children.push(child);
     await child.line(/^listening/);
-    await expect.poll(() => child.stderr, { timeout: 20_000, interval: 200 }).toMatch(/BulwarkWatchdogWarning: event loop deaf/);
+    await expect.poll(() => child.stderr, { timeout: 20_000, interval: 200 }).toMatch(/BulwarkWarning: event loop deaf/);
     expect(readdirSync(dir).filter((f) => f.endsWith('-deaf.json'))).toHaveLength(1);
     expect(child.running).toBe(true);
   });

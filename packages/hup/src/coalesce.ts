@@ -1,4 +1,4 @@
-import { unrefTimeout } from '@bulwark/core';
+import { surfaceLater, unrefTimeout } from '@bulwark/core';
 
 /** How a burst of signals turns into runs. */
 export interface CoalesceTiming {
@@ -11,7 +11,8 @@ export interface CoalesceTiming {
 /** What a run is told: how many signals it absorbed and whether it was called directly. */
 export interface RunRequest {
   readonly signals: number;
-  readonly trigger: 'signal' | 'call';
+  /** `signal` after a burst, `call` through `reload()`, `rearm` when only a re-armed listener is owed a HUP. */
+  readonly trigger: 'signal' | 'call' | 'rearm';
 }
 
 interface Caller<T> {
@@ -27,6 +28,7 @@ interface Caller<T> {
  */
 export class Coalescer<T> {
   #pending = 0;
+  #rearm = false;
   #burstStartedAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<T> | undefined;
@@ -43,10 +45,22 @@ export class Coalescer<T> {
     return this.#running !== undefined;
   }
 
+  /** True when signals (or a wake) arrived that another run will answer. */
+  get pending(): boolean {
+    return this.#pending > 0 || this.#rearm;
+  }
+
   /** Records one signal; the run it leads to starts once the burst is over. */
   signal(): void {
     if (this.#closed) return;
     this.#pending++;
+    if (!this.#running) this.#schedule(Date.now());
+  }
+
+  /** Asks for a run that counts no signal (trigger `rearm`), scheduled as a signal is. */
+  wake(): void {
+    if (this.#closed) return;
+    this.#rearm = true;
     if (!this.#running) this.#schedule(Date.now());
   }
 
@@ -87,12 +101,14 @@ export class Coalescer<T> {
     const signals = this.#pending;
     const called = this.#called;
     this.#pending = 0;
+    this.#rearm = false;
     this.#called = [];
-    const running = (this.#running = this.#attempt({ signals, trigger: called.length > 0 ? 'call' : 'signal' }));
+    const trigger = called.length > 0 ? 'call' : signals > 0 ? 'signal' : 'rearm';
+    const running = (this.#running = this.#attempt({ signals, trigger }));
     // Settles both ways so that a failed run never stops later ones.
     void running.then(
       (result) => this.#settle(() => called.forEach((c) => c.resolve(result))),
-      (error: unknown) => this.#settle(() => (called.length > 0 ? called.forEach((c) => c.reject(error)) : rethrow(error))),
+      (error: unknown) => this.#settle(() => (called.length > 0 ? called.forEach((c) => c.reject(error)) : surfaceLater(error))),
     );
   }
 
@@ -112,18 +128,11 @@ export class Coalescer<T> {
 
   #next(): void {
     if (this.#called.length > 0) this.#start();
-    else if (this.#pending > 0 && !this.#closed) this.#schedule(Date.now());
+    else if ((this.#pending > 0 || this.#rearm) && !this.#closed) this.#schedule(Date.now());
   }
 
   #clearTimer(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
-}
-
-/** Surfaces an error nobody awaits as uncaught, the way Node surfaces a throwing listener. */
-export function rethrow(error: unknown): void {
-  process.nextTick(() => {
-    throw error;
-  });
 }

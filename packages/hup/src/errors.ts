@@ -17,12 +17,3 @@ export class RollError extends BulwarkError {
     super(message, options);
   }
 }
-
-/** `guard.reload()` was called after `close()`. */
-export class GuardClosedError extends BulwarkError {
-  static readonly code = 'ERR_HUP_CLOSED';
-
-  constructor() {
-    super('the HUP guard is closed');
-  }
-}

@@ -1,5 +1,6 @@
 import { checkNumber, checkOptions } from '@bulwark/core';
 import { readFileSync, readdirSync } from 'node:fs';
+import { ForecastFile } from './forecast-file.js';
 
 /** How the leak budget decides that a resource grows steadily across reloads. */
 export interface LeakBudgetOptions {
@@ -91,9 +92,17 @@ export class LeakBudget {
   #history = new Map<string, number[]>();
   #reportedAt = new Map<string, number>();
   #reloads = 0;
+  /** The latest forecast, for `bulwark doctor` to read from outside. */
+  readonly #forecast = new ForecastFile();
 
   constructor(private readonly options: ReturnType<typeof resolveLeakBudget>) {
     this.#record(sampleResources());
+    this.#forecast.write(0, []);
+  }
+
+  /** Removes the forecast file. */
+  close(): void {
+    this.#forecast.remove();
   }
 
   /** Samples after a reload; returns the resources that grow steadily. */
@@ -112,6 +121,7 @@ export class LeakBudget {
       this.#reportedAt.set(resource, this.#reloads);
       reports.push(report(resource, sample, growth, this.#reloads));
     }
+    this.#forecast.write(this.#reloads, reports);
     return reports;
   }
 

@@ -1,4 +1,4 @@
-import { InvalidOptionError, checkFunction, checkNumber, checkOneOf, checkOptions } from '@bulwark/core';
+import { InvalidOptionError, checkBoolean, checkFunction, checkNumber, checkOneOf, checkOptions } from '@bulwark/core';
 import cluster from 'node:cluster';
 import { type LeakBudgetOptions, resolveLeakBudget } from './leak-budget.js';
 import { type Destination, checkDestination } from './reopen.js';
@@ -26,9 +26,16 @@ export interface HupOptions {
   readonly leakBudget?: boolean | LeakBudgetOptions;
   /** In a `node:cluster` primary, `'rolling'` replaces the workers one at a time on each reload. @default false */
   readonly cluster?: 'rolling' | false;
+  /**
+   * Adopt the process's logs and SIGHUP handlers with no code change: find the sonic-boom
+   * instances and fs.WriteStreams it writes by path and reopen the moved ones, run the app's own
+   * `process.on('SIGHUP')` listeners inside the guard, warn about stdout/stderr files without
+   * O_APPEND. On for `BULWARK_HUP=1` and `enable({ hup })`. @default false
+   */
+  readonly adopt?: boolean;
 }
 
-const known = ['coalesceMs', 'maxDelayMs', 'timeoutMs', 'reopen', 'leakBudget', 'cluster'] as const;
+const known = ['coalesceMs', 'maxDelayMs', 'timeoutMs', 'reopen', 'leakBudget', 'cluster', 'adopt'] as const;
 
 /** Checks and defaults every option once, naming the option and the value on failure. */
 export function resolveOptions(reload: unknown, options: HupOptions | undefined) {
@@ -44,7 +51,9 @@ export function resolveOptions(reload: unknown, options: HupOptions | undefined)
   const leakBudget = leak === false ? undefined : resolveLeakBudget(leak);
   const rolling = checkOneOf('cluster', o.cluster ?? false, ['rolling', false] as const) === 'rolling';
   if (rolling && !cluster.isPrimary) throw new InvalidOptionError('cluster', o.cluster, "used in the cluster's primary process, not in a worker");
+  const adopt = checkBoolean('adopt', o.adopt ?? false);
   return {
+    adopt,
     reload: reload === undefined ? undefined : checkFunction<Reload>('reload', reload),
     coalesceMs,
     maxDelayMs,

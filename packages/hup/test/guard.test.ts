@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidOptionError } from '@bulwark/core';
+import { GuardClosedError as CoreGuardClosedError, InvalidOptionError } from '@bulwark/core';
 import { GuardClosedError, ReloadTimeoutError, onHup } from '../dist/index.js';
 import { events, fixture, lines, settle, until } from './helpers.js';
 
@@ -53,12 +53,13 @@ describe('onHup in this process', () => {
     expect(outcomes.map((o) => o.trigger)).toEqual(['call', 'call', 'call']);
   });
 
-  it('reload() after close() rejects with GuardClosedError (ERR_HUP_CLOSED)', async () => {
+  it('reload() after close() rejects with GuardClosedError("hup") (ERR_BULWARK_CLOSED), also under the deprecated hup export', async () => {
     const guard = onHup(() => {});
     guard.close();
     const error = await guard.reload().then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(GuardClosedError);
-    expect(error).toMatchObject({ code: 'ERR_HUP_CLOSED', message: 'the HUP guard is closed' });
+    expect(error).toMatchObject({ code: 'ERR_BULWARK_CLOSED', guard: 'hup', message: 'the HUP guard is closed' });
+    expect(error).toBeInstanceOf(CoreGuardClosedError);
   });
 
   it('a reload past timeoutMs sees its signal abort with ReloadTimeoutError', async () => {

@@ -1,37 +1,85 @@
 import { Session } from 'node:inspector';
 
+interface Location {
+  readonly scriptId: string;
+  readonly lineNumber: number;
+  readonly columnNumber?: number;
+}
+
 interface CallFrame {
   readonly functionName: string;
   readonly url?: string;
-  readonly location: { readonly scriptId: string; readonly lineNumber: number; readonly columnNumber?: number };
+  readonly location: Location;
+  readonly functionLocation?: Location;
+}
+
+/** One frame: `fn (file:line:col)` and the script's URL. */
+export interface Frame {
+  readonly text: string;
+  readonly url: string;
+}
+
+/** A stack as the main thread paused, innermost first. */
+export interface TakenStack {
+  readonly frames: readonly Frame[];
+  /** The innermost function had only just been entered (paused on its first statement). */
+  readonly entered: boolean;
+  /** When the main thread paused (epoch ms). */
+  readonly at: number;
+}
+
+/** The stack as reported, and its first frame of the app's own code (not `node:`): the function to look at. */
+export function describeStack(frames: readonly Frame[]): { stack: string[]; culprit?: string } {
+  return { stack: frames.map((f) => f.text), culprit: frames.find((f) => f.url !== '' && !f.url.startsWith('node:'))?.text };
 }
 
 /**
- * Takes the main thread's JS stack from the watchdog thread through an inspector session connected
- * to the main thread (no port). The session lives only for one capture: the Debugger domain slows
- * the main thread several times, and a session still connected when the process exits makes Node
- * print "Waiting for the debugger to disconnect...". Only function names and locations are kept.
+ * Asks the main thread to pause, from the watchdog thread, through an inspector session connected
+ * to it (no port). The pause lands as soon as the main thread runs JS: at once inside a busy loop
+ * or `Atomics.wait`, only on its way back to JS from native code or a syscall. `valid()` is asked
+ * while the main thread stands paused: a stack is kept only if the thread had not come back to its
+ * event loop in between, so it is never one of code that ran later. The session lives only for
+ * one capture: the Debugger domain slows the main thread several times, and a session left
+ * connected at exit makes Node print "Waiting for the debugger to disconnect...".
  */
-export function captureStack(timeoutMs: number): Promise<string[] | undefined> {
-  const session = connect();
-  if (!session) return Promise.resolve(undefined);
-  const urls = new Map<string, string>();
-  session.on('Debugger.scriptParsed', ({ params }) => urls.set(params.scriptId, params.url));
-  return new Promise((resolve) => {
-    const finish = (stack: string[] | undefined) => {
-      clearTimeout(timer);
-      // Disconnecting ends the Debugger domain too, so a pause still queued never lands.
-      session.disconnect();
-      resolve(stack);
-    };
-    const timer = setTimeout(() => finish(undefined), timeoutMs);
-    session.on('Debugger.paused', ({ params }) => {
-      const stack = (params.callFrames as CallFrame[]).map((frame) => describe(frame, urls));
-      session.post('Debugger.resume', () => finish(stack));
+export class MainThreadCapture {
+  readonly taken: Promise<TakenStack | undefined>;
+  #finish: (stack: TakenStack | undefined) => void = () => {};
+
+  constructor(valid: () => boolean) {
+    const session = connect();
+    this.taken = new Promise((resolve) => {
+      if (!session) return resolve(undefined);
+      const urls = new Map<string, string>();
+      session.on('Debugger.scriptParsed', ({ params }) => urls.set(params.scriptId, params.url));
+      this.#finish = (stack) => {
+        this.#finish = () => {};
+        // Disconnecting ends the Debugger domain too, so a pause still queued never lands.
+        session.disconnect();
+        resolve(stack);
+      };
+      session.on('Debugger.paused', ({ params }) => {
+        const at = Date.now();
+        const frames = (params.callFrames as CallFrame[]).map((frame) => ({ text: describe(frame, urls), url: frame.url || urls.get(frame.location.scriptId) || '' }));
+        const keep = valid();
+        const top = (params.callFrames as CallFrame[])[0];
+        // Is there a statement of the innermost function before the pause? If not, it was just entered.
+        const start = top?.functionLocation;
+        const query = start ? { start, end: top.location, restrictToFunction: true } : undefined;
+        session.post('Debugger.getPossibleBreakpoints', query as never, (error, result) => {
+          const entered = !error && start !== undefined && (result?.locations ?? []).every((l) => before(top!.location, l) === false);
+          session.post('Debugger.resume', () => this.#finish(keep ? { frames, at, entered } : undefined));
+        });
+      });
+      session.post('Debugger.enable', () => {});
+      session.post('Debugger.pause', () => {});
     });
-    session.post('Debugger.enable', () => {});
-    session.post('Debugger.pause', () => {});
-  });
+  }
+
+  /** Drops a pause that has not landed. */
+  cancel(): void {
+    this.#finish(undefined);
+  }
 }
 
 /** Runs `expression` on the main thread as soon as it runs JS, even inside a busy loop. */
@@ -48,6 +96,11 @@ function connect(): Session | undefined {
     // Node built without the inspector: no stack, the kernel's view still goes in the report.
     return undefined;
   }
+}
+
+/** True when `a` comes strictly before `b`. */
+function before(b: Location, a: { lineNumber: number; columnNumber?: number }): boolean {
+  return a.lineNumber < b.lineNumber || (a.lineNumber === b.lineNumber && (a.columnNumber ?? 0) < (b.columnNumber ?? 0));
 }
 
 function describe({ functionName, url, location }: CallFrame, urls: Map<string, string>): string {

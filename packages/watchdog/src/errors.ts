@@ -7,3 +7,11 @@ export class NotMainThreadError extends BulwarkError {
     super('startWatchdog() must be called on the main thread');
   }
 }
+
+/** watchThread() was called on the main thread, which startWatchdog() watches. */
+export class MainThreadWatchError extends BulwarkError {
+  static readonly code = 'ERR_WATCHDOG_MAIN_THREAD';
+  constructor() {
+    super('watchThread() is for worker threads; startWatchdog() watches the main thread');
+  }
+}

@@ -5,20 +5,23 @@ import type { ExitConfig, StallEvent } from './protocol.js';
 
 /** The end-to-end probe: a real request through the listening socket, sent from the watchdog thread. */
 export interface ProbeOptions {
-  /** `http://` or `https://` URL to request. Give exactly one of `url`, `socketPath`, `server`. @default undefined (not this one) */
+  /**
+   * `http://` or `https://` URL to request. Give at most one of `url`, `socketPath`, `server`;
+   * with none, the target comes with `watchdog.probeServer(server)`. @default undefined (not this one)
+   */
   readonly url?: string;
-  /** A Unix socket the server listens on. Give exactly one of `url`, `socketPath`, `server`. @default undefined (not this one) */
+  /** A Unix socket the server listens on. Give at most one of `url`, `socketPath`, `server`. @default undefined (not this one) */
   readonly socketPath?: string;
   /**
    * An `http.Server` or `https.Server`; the probe requests its own address once it listens.
-   * Give exactly one of `url`, `socketPath`, `server`. @default undefined (not this one)
+   * Give at most one of `url`, `socketPath`, `server`. @default undefined (not this one)
    */
   readonly server?: Server;
   /** Path requested with `socketPath` or `server`. @default '/' */
   readonly path?: string;
   /** A probe without response headers within this time failed. @default stallMs */
   readonly timeoutMs?: number;
-  /** Time between probes. @default Math.max(stallMs, 500) */
+  /** Time between probes; none is sent while the server answered a real request in the interval. @default Math.max(stallMs, 1000) */
   readonly intervalMs?: number;
   /** Failed probes in a row, with the heartbeat fresh, that make the server deaf. @default 3 */
   readonly failures?: number;
@@ -38,7 +41,10 @@ export interface ExitOptions {
 export interface WatchdogOptions {
   /** A heartbeat older than this means the event loop is blocked. @default 1000 */
   readonly stallMs?: number;
-  /** How often the watchdog thread looks at the heartbeat. @default Math.min(200, stallMs / 5) */
+  /**
+   * How often the main thread writes its heartbeat: a stall is reported between `stallMs` and
+   * `stallMs + pollMs` after it began, never for a shorter one. @default stallMs / 2
+   */
   readonly pollMs?: number;
   /** Probe through the real socket to find a deaf server. Without it only `blocked` is detected. */
   readonly probe?: ProbeOptions;
@@ -66,11 +72,13 @@ export function checkWatchdogOptions(options?: WatchdogOptions): void {
   resolveOptions(options);
 }
 
+
+
 /** Defaults every option once and throws naming the first bad one. */
 export function resolveOptions(input?: WatchdogOptions) {
   const o = checkOptions('watchdog options', input, known);
   const stallMs = checkNumber('stallMs', o.stallMs ?? 1000, { min: 20, integer: true });
-  const pollMs = checkNumber('pollMs', o.pollMs ?? Math.max(10, Math.min(200, Math.floor(stallMs / 5))), { min: 5, max: stallMs, integer: true });
+  const pollMs = checkNumber('pollMs', o.pollMs ?? Math.floor(stallMs / 2), { min: 5, max: stallMs, integer: true });
   const onStall = o.onStall ?? 'report';
   if (typeof onStall !== 'function') checkOneOf('onStall', onStall, ['report', 'exit'] as const);
   return {
@@ -89,7 +97,8 @@ export function resolveOptions(input?: WatchdogOptions) {
 function resolveProbe(input: ProbeOptions, stallMs: number) {
   const p = checkOptions('probe', input, probeKeys);
   const given = (['url', 'socketPath', 'server'] as const).filter((k) => p[k] !== undefined);
-  if (given.length !== 1) throw new InvalidOptionError('probe', input, 'exactly one of url, socketPath or server');
+  // None: the target comes with `watchdog.probeServer(server)`.
+  if (given.length > 1) throw new InvalidOptionError('probe', input, 'at most one of url, socketPath or server');
   if (p.url !== undefined) checkString('probe.url', p.url, /^https?:\/\//);
   if (p.socketPath !== undefined) checkString('probe.socketPath', p.socketPath);
   if (p.server !== undefined && typeof (p.server as { address?: unknown }).address !== 'function')
@@ -100,7 +109,7 @@ function resolveProbe(input: ProbeOptions, stallMs: number) {
     server: p.server,
     path: checkString('probe.path', p.path ?? '/', /^\//),
     timeoutMs: checkNumber('probe.timeoutMs', p.timeoutMs ?? stallMs, { min: 10, integer: true }),
-    intervalMs: checkNumber('probe.intervalMs', p.intervalMs ?? Math.max(stallMs, 500), { min: 10, integer: true }),
+    intervalMs: checkNumber('probe.intervalMs', p.intervalMs ?? Math.max(stallMs, 1000), { min: 10, integer: true }),
     failures: checkNumber('probe.failures', p.failures ?? 3, { min: 1, integer: true }),
   } as const;
 }

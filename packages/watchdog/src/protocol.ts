@@ -1,3 +1,5 @@
+import type { InFlightRequest } from './shared.js';
+
 // What the main thread and the watchdog thread tell each other. Plain, structured-cloneable data.
 
 /** Where the probe sends its request: a host and port, or a Unix socket. */
@@ -23,10 +25,29 @@ export interface ProbeConfig {
 /** How the process ends: an exit code or a signal (resolved from the options), then SIGKILL after `graceMs`. */
 export type ExitConfig = { readonly code: number; readonly graceMs: number } | { readonly signal: NodeJS.Signals; readonly graceMs: number };
 
+/** The user-agent of the probe's requests. */
+export const probeAgent = 'bulwark-watchdog';
+
+/** The BroadcastChannel on which watched worker threads and the watchdog thread find each other. */
+export const registryChannel = 'bulwark:watchdog:threads';
+
+/** A thread the watchdog watches: its shared memory (see shared.ts) and who it is. */
+export interface ThreadInfo {
+  readonly name: string;
+  /** Node's threadId (0 for the main thread). */
+  readonly threadId: number;
+  /** The kernel's thread id, for `/proc/self/task/<tid>`. */
+  readonly tid: number;
+  readonly shared: SharedArrayBuffer;
+}
+
 export interface WorkerConfig {
-  readonly heartbeat: SharedArrayBuffer;
+  readonly main: ThreadInfo;
+  /** Bumped and notified to wake the watchdog thread (see SharedWriter.beat). */
+  readonly wake: SharedArrayBuffer;
   readonly stallMs: number;
-  readonly pollMs: number;
+  /** Heartbeat period: a stall is seen between stallMs and stallMs + beatMs after it began. */
+  readonly beatMs: number;
   readonly probe?: ProbeConfig;
   readonly action: 'report' | 'exit' | 'call';
   readonly exit: ExitConfig;
@@ -38,6 +59,7 @@ export interface WorkerConfig {
 
 /** What the kernel shows for the main thread (`/proc/self/task/<pid>/`). */
 export interface KernelState {
+  readonly tid: number;
   /** `R` running, `S` sleeping, `D` uninterruptible, ... */
   readonly state: string;
   /** The syscall number it sits in, or undefined while it runs in user space. */
@@ -49,15 +71,34 @@ export interface KernelState {
 /** Payload of the `stall` event. */
 export interface StallEvent {
   readonly kind: 'blocked' | 'deaf';
+  /** The stuck thread: `main` (threadId 0) or a watched worker thread by its name. */
+  readonly thread: { readonly name: string; readonly threadId: number };
   /** When the watchdog thread detected it (epoch ms). */
   readonly detectedAt: number;
   /** How long the stall had lasted when it was detected. */
   readonly durationMs: number;
   /** The main thread's JS stack, innermost first (`fn (file:line:col)`); empty when not captured. */
   readonly stack: readonly string[];
-  /** How the stack was taken: the inspector, or only the kernel's view when the thread sat in a syscall. */
-  readonly capture: 'inspector' | 'syscall' | 'none';
+  /**
+   * Where the thread was when the stall was seen: `inspector` = running JS (the stack was taken
+   * then), `native` = inside native code (a sync crypto or zlib call, a huge JSON.parse, a GC
+   * pause, an addon), `syscall` = inside a system call, `none` = neither could be told.
+   */
+  readonly capture: 'inspector' | 'native' | 'syscall' | 'none';
   readonly kernel?: KernelState;
+  /**
+   * Set when the stack was taken as the thread came back from native code or a syscall into JS:
+   * how long after the stall began. The frames are the ones that were stuck, never later code.
+   */
+  readonly stackTakenAfterMs?: number;
+  /** The first frame of the app's own code (not `node:`), the function to look at. */
+  readonly culprit?: string;
+  /** The HTTP requests the thread had not answered: method and path only. */
+  readonly requests: readonly InFlightRequest[];
+  /** In-flight requests beyond the slots kept, counted only. */
+  readonly moreRequests?: number;
+  /** What the app last passed to `setState()`. */
+  readonly state?: unknown;
   /** The report file, or undefined when the hourly cap or an error stopped it. */
   readonly reportPath?: string;
   /** For `deaf`: failed probes in a row and the last failure's reason. */
@@ -72,12 +113,14 @@ export interface StallEvent {
 /** Payload of the `recover` event. */
 export interface RecoverEvent {
   readonly kind: 'blocked' | 'deaf';
+  readonly thread: { readonly name: string; readonly threadId: number };
   readonly durationMs: number;
 }
 
 export type FromWorker =
   | { readonly type: 'stall'; readonly event: StallEvent }
   | { readonly type: 'recover'; readonly event: RecoverEvent }
-  | { readonly type: 'exit'; readonly code: number };
+  | { readonly type: 'exit'; readonly code: number }
+  | { readonly type: 'warning'; readonly code: string; readonly message: string };
 
 export type ToWorker = { readonly type: 'target'; readonly target: ProbeTarget } | { readonly type: 'close' };

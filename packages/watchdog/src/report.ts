@@ -12,6 +12,7 @@ export class ReportWriter {
     readonly dir: string,
     readonly perHour: number,
     readonly spare: SpareFd,
+    readonly onError: (path: string, error: unknown) => void,
   ) {}
 
   /**
@@ -24,6 +25,17 @@ export class ReportWriter {
     if (this.#written.length >= this.perHour) return undefined;
     const path = join(this.dir, `watchdog-${process.pid}-${new Date(now).toISOString().replace(/[:.]/g, '-')}-${kind}.json`);
     // The spare descriptor lets the report be written when the process has none left.
+    if (this.#replace(path, report) === undefined) return undefined;
+    this.#written.push(now);
+    return path;
+  }
+
+  /** Rewrites a report already written (a stack taken later joins it); not counted against the cap. */
+  update(path: string, report: object): void {
+    this.#replace(path, report);
+  }
+
+  #replace(path: string, report: object): string | undefined {
     const partial = `${path}.partial`;
     return this.spare.use(() => {
       try {
@@ -35,10 +47,10 @@ export class ReportWriter {
           closeSync(fd);
         }
         renameSync(partial, path);
-        this.#written.push(now);
         return path;
-      } catch {
+      } catch (error) {
         rmSync(partial, { force: true });
+        this.onError(path, error);
         return undefined;
       }
     });

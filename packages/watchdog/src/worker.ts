@@ -1,83 +1,215 @@
-// The watchdog thread: watches the main thread's heartbeat and probes its server from outside its
-// event loop, so it sees a stall while it lasts, not after it ends.
-import { parentPort, workerData } from 'node:worker_threads';
-import { captureStack } from './capture.js';
+// The watchdog thread: watches the heartbeats of the main thread and of watched worker threads,
+// and probes the server from outside its event loop, so it sees a stall while it lasts, not after.
+// It sleeps until the next moment a stall could be due (Atomics.waitAsync with a timeout), never on
+// a fixed poll.
+import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
+import { MainThreadCapture, type TakenStack, describeStack } from './capture.js';
 import { endProcess } from './exit.js';
-import { heartbeatAge } from './heartbeat.js';
-import { readKernelState } from './kernel.js';
+import { readKernelState, threadAlive } from './kernel.js';
 import { probeOnce } from './probe.js';
-import type { FromWorker, ProbeTarget, StallEvent, ToWorker, WorkerConfig } from './protocol.js';
+import { type FromWorker, type ProbeTarget, type StallEvent, type ThreadInfo, type ToWorker, type WorkerConfig, registryChannel } from './protocol.js';
 import { ReportWriter } from './report.js';
-import { SpareFd } from './spare-fd.js';
 import { reportBody } from './report-body.js';
+import { SharedReader } from './shared.js';
+import { SpareFd } from './spare-fd.js';
+
+// In Node since 16; TypeScript's lib has it from es2024.
+interface WaitAsync {
+  waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { async: boolean; value: Promise<string> | string };
+}
+
+interface Watched {
+  readonly info: ThreadInfo;
+  readonly reader: SharedReader;
+  episode?: Episode;
+}
+
+interface Episode {
+  readonly since: number;
+  readonly beats: number;
+  capture?: MainThreadCapture;
+  /** Settles once the stall event is final (posted). */
+  done?: Promise<void>;
+}
 
 const config = workerData as WorkerConfig;
+const wake = new Int32Array(config.wake);
 const spare = new SpareFd();
-const reports = new ReportWriter(config.reportDir, config.reportsPerHour, spare);
+const reports = new ReportWriter(config.reportDir, config.reportsPerHour, spare, (path, error) =>
+  post({ type: 'warning', code: 'BULWARK_WATCHDOG_REPORT_NOT_WRITTEN', message: `watchdog report ${path} not written: ${(error as Error).message}` }),
+);
+const threads = new Map<number, Watched>();
+const registry = new BroadcastChannel(registryChannel);
+let closed = false;
 let target: ProbeTarget | undefined = config.probe?.target;
-let state: 'healthy' | 'blocked' | 'deaf' = 'healthy';
-let since = 0;
-let handling = false;
-let probing = false;
-let failures = 0;
-let firstFailureAt = 0;
-let lastError: string | undefined;
 
-const timers = [setInterval(checkHeartbeat, config.pollMs)];
-if (config.probe) timers.push(setInterval(() => void runProbe(), config.probe.intervalMs));
+// The server's health, seen from outside.
+const server = { deaf: false, since: 0, probing: false, nextAt: Date.now() + (config.probe?.intervalMs ?? 0), answered: 0, failures: 0, firstFailureAt: 0, lastError: '' };
 
+watch(config.main);
 parentPort!.on('message', (message: ToWorker) => {
   if (message.type === 'target') target = message.target;
   if (message.type === 'close') shutdown();
+  wakeUp();
 });
+registry.addEventListener('message', (event) => {
+  const message = (event as MessageEvent).data as { type: string; thread?: ThreadInfo; threadId?: number };
+  if (message.type === 'hello-thread') sayHello();
+  if (message.type === 'thread') watch(message.thread!);
+  if (message.type === 'bye') threads.delete(message.threadId!);
+  wakeUp();
+});
+sayHello();
+void loop();
+
+function sayHello(): void {
+  registry.postMessage({ type: 'hello', beatMs: config.beatMs, wake: config.wake });
+}
+
+function watch(info: ThreadInfo): void {
+  threads.set(info.threadId, { info, reader: new SharedReader(info.shared) });
+}
 
 function post(message: FromWorker): void {
   parentPort!.postMessage(message);
 }
 
-function checkHeartbeat(): void {
-  if (handling) return;
-  const age = heartbeatAge(config.heartbeat);
-  if (age > config.stallMs && state === 'healthy') void onBlocked(age);
-  else if (age <= config.stallMs && state === 'blocked') recover();
+function wakeUp(): void {
+  Atomics.add(wake, 0, 1);
+  Atomics.notify(wake, 0);
 }
 
-async function onBlocked(age: number): Promise<void> {
-  state = 'blocked';
-  const detectedAt = Date.now();
-  since = detectedAt - age;
-  handling = true;
-  const stack = await captureStack(config.captureTimeoutMs);
-  // Read after the attempt: a thread that did not pause is still where the kernel shows it.
-  const kernel = stack ? undefined : spare.use(() => readKernelState());
-  const how = stack ? 'inspector' : kernel?.syscall !== undefined ? 'syscall' : 'none';
-  finish({ kind: 'blocked', detectedAt, durationMs: age, stack: stack ?? [], capture: how, kernel, action: config.action });
-}
-
-async function runProbe(): Promise<void> {
-  if (!target || probing || handling || state === 'blocked') return;
-  probing = true;
-  const started = Date.now();
-  const freshBefore = heartbeatAge(config.heartbeat) <= config.stallMs;
-  const result = await probeOnce(target, config.probe!.timeoutMs);
-  probing = false;
-  if (result.ok) {
-    failures = 0;
-    if (state === 'deaf' && !handling) recover();
-    return;
+async function loop(): Promise<void> {
+  while (!closed) {
+    const seen = Atomics.load(wake, 0);
+    const now = Date.now();
+    let next = now + 60_000;
+    for (const thread of threads.values()) next = Math.min(next, check(thread, now));
+    if (config.probe) next = Math.min(next, checkServer(now));
+    const wait = (Atomics as unknown as WaitAsync).waitAsync(wake, 0, seen, Math.max(1, next - Date.now()));
+    if (wait.async) await wait.value;
   }
-  // Deaf means the loop kept beating through every failed probe; a stale heartbeat is `blocked`.
-  if (!freshBefore || heartbeatAge(config.heartbeat) > config.stallMs || state !== 'healthy') return;
-  if (failures++ === 0) firstFailureAt = started;
-  lastError = result.error;
-  if (failures >= config.probe!.failures) await onDeaf(target);
 }
 
-async function onDeaf(probed: ProbeTarget): Promise<void> {
-  state = 'deaf';
+/** Looks at one thread's heartbeat; returns when it next needs a look. */
+function check(thread: Watched, now: number): number {
+  const { reader, episode } = thread;
+  if (episode) {
+    // A worker thread that ended during its stall is over it too.
+    const gone = thread.info.threadId !== 0 && !threadAlive(thread.info.tid);
+    if (gone) threads.delete(thread.info.threadId);
+    if (gone || reader.beats() !== episode.beats) void recover(thread);
+    return now + config.beatMs;
+  }
+  const last = reader.lastBeat();
+  // The thread stopped at most one beat after its last one: only then is a stall sure to be real.
+  const due = last + config.stallMs + config.beatMs;
+  if (now < due) return due;
+  if (thread.info.threadId !== 0 && !threadAlive(thread.info.tid)) {
+    threads.delete(thread.info.threadId);
+    return now + 60_000;
+  }
+  thread.episode = { since: last, beats: reader.beats() };
+  reader.wantWake(true);
+  thread.episode.done = onBlocked(thread, thread.episode, now);
+  return now + config.beatMs;
+}
+
+async function onBlocked(thread: Watched, episode: Episode, detectedAt: number): Promise<void> {
+  const { info, reader } = thread;
+  const base = {
+    kind: 'blocked' as const,
+    thread: { name: info.name, threadId: info.threadId },
+    detectedAt,
+    durationMs: detectedAt - episode.since,
+    ...serving(reader),
+    action: config.action,
+  };
+  if (info.threadId !== 0) {
+    const kernel = spare.use(() => readKernelState(info.tid));
+    return finish({ ...base, stack: [], capture: kernel?.syscall !== undefined ? 'syscall' : 'none', kernel });
+  }
+  const capture = (episode.capture = new MainThreadCapture(() => reader.beats() === episode.beats));
+  const quick = await Promise.race([capture.taken, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), config.captureTimeoutMs))]);
+  if (quick) return finish({ ...base, capture: 'inspector', ...describeStack(quick.frames) });
+  // Not paused in time: the thread is in native code or a syscall. Report the kernel's view now;
+  // the pause stays asked for and lands as the thread comes back to JS.
+  const kernel = spare.use(() => readKernelState(info.tid));
+  const event: StallEvent = { ...base, stack: [], capture: kernel?.syscall !== undefined ? 'syscall' : kernel ? 'native' : 'none', kernel };
+  const reportPath = reports.write(fileKind(event), reportBody(event, { stallMs: config.stallMs, stackPending: true }));
+  act(event);
+  const late = await capture.taken;
+  const final = late ? withLateStack(event, late, episode.since) : event;
+  if (late && reportPath) reports.update(reportPath, reportBody(final, { stallMs: config.stallMs }));
+  post({ type: 'stall', event: { ...final, reportPath } });
+}
+
+/**
+ * A pause asked for while the thread is in native code lands once it is back in JS: on the first
+ * function it calls, or in a loop of a function it was already in. A function just entered is
+ * code that ran after the stall, so that frame is dropped; every frame under it was on the stack
+ * during the stall.
+ */
+function withLateStack(event: StallEvent, taken: TakenStack, since: number): StallEvent {
+  return { ...event, ...describeStack(taken.entered ? taken.frames.slice(1) : taken.frames), stackTakenAfterMs: taken.at - since };
+}
+
+function serving(reader: SharedReader): Pick<StallEvent, 'requests' | 'moreRequests' | 'state'> {
+  const { requests, more } = reader.requests();
+  return { requests, moreRequests: more || undefined, state: reader.state() };
+}
+
+async function recover(thread: Watched): Promise<void> {
+  const episode = thread.episode!;
+  thread.episode = undefined;
+  thread.reader.wantWake(false);
+  episode.capture?.cancel();
+  await episode.done;
+  post({ type: 'recover', event: { kind: 'blocked', thread: { name: thread.info.name, threadId: thread.info.threadId }, durationMs: Date.now() - episode.since } });
+}
+
+/** Decides whether a probe is due; returns when it next needs a look. */
+function checkServer(now: number): number {
+  const interval = config.probe!.intervalMs;
+  if (now < server.nextAt) return server.nextAt;
+  server.nextAt = now + interval;
+  const main = threads.get(0)!;
+  // A server that answered real requests in the interval is not deaf: no probe needed.
+  const answered = main.reader.answered();
+  if (answered !== server.answered) {
+    server.answered = answered;
+    onAnswer();
+  } else if (target && !server.probing && !main.episode) void runProbe(target, main);
+  return server.nextAt;
+}
+
+function onAnswer(): void {
+  server.failures = 0;
+  if (server.deaf) {
+    server.deaf = false;
+    post({ type: 'recover', event: { kind: 'deaf', thread: { name: 'main', threadId: 0 }, durationMs: Date.now() - server.since } });
+  }
+}
+
+async function runProbe(probed: ProbeTarget, main: Watched): Promise<void> {
+  server.probing = true;
+  const started = Date.now();
+  const beatsBefore = main.reader.beats();
+  const result = await probeOnce(probed, config.probe!.timeoutMs);
+  server.probing = false;
+  wakeUp();
+  if (result.ok) return onAnswer();
+  // Deaf means the loop kept beating through every failed probe; a stalled loop is `blocked`.
+  if (main.episode || main.reader.beats() === beatsBefore && Date.now() - started > config.beatMs * 2 || server.deaf) return;
+  if (server.failures++ === 0) server.firstFailureAt = started;
+  server.lastError = result.error;
+  if (server.failures >= config.probe!.failures) await onDeaf(probed, main);
+}
+
+async function onDeaf(probed: ProbeTarget, main: Watched): Promise<void> {
+  server.deaf = true;
+  server.since = server.firstFailureAt;
   const detectedAt = Date.now();
-  since = firstFailureAt;
-  handling = true;
   let kick: StallEvent['kick'];
   if (config.kickSignal) {
     // The guard installed a no-op listener: epoll_wait returns EINTR and libuv's signal pipe wakes the loop.
@@ -86,28 +218,33 @@ async function onDeaf(probed: ProbeTarget): Promise<void> {
     kick = { signal: config.kickSignal, helped: again.ok };
   }
   const event: StallEvent = {
-    kind: 'deaf', detectedAt, durationMs: detectedAt - firstFailureAt, stack: [], capture: 'none', kernel: spare.use(() => readKernelState()),
-    probeFailures: failures, probeError: lastError, kick, action: kick?.helped ? 'report' : config.action,
+    kind: 'deaf', thread: { name: 'main', threadId: 0 }, detectedAt, durationMs: detectedAt - server.firstFailureAt, stack: [], capture: 'none',
+    kernel: spare.use(() => readKernelState(main.info.tid)), ...serving(main.reader),
+    probeFailures: server.failures, probeError: server.lastError, kick, action: kick?.helped ? 'report' : config.action,
   };
   finish(event, probed.label);
-  if (kick?.helped) recover();
+  if (kick?.helped) onAnswer();
 }
 
 function finish(event: StallEvent, probeLabel?: string): void {
-  const reportPath = reports.write(event.kind, reportBody(event, { stallMs: config.stallMs, probe: probeLabel }));
+  const reportPath = reports.write(fileKind(event), reportBody(event, { stallMs: config.stallMs, probe: probeLabel }));
   post({ type: 'stall', event: { ...event, reportPath } });
-  handling = false;
+  act(event);
+}
+
+function act(event: StallEvent): void {
   if (event.action === 'exit') endProcess(config.exit, event.kind === 'deaf', (code) => post({ type: 'exit', code }));
 }
 
-function recover(): void {
-  post({ type: 'recover', event: { kind: state === 'deaf' ? 'deaf' : 'blocked', durationMs: Date.now() - since } });
-  state = 'healthy';
-  failures = 0;
-}
-
 function shutdown(): void {
-  for (const timer of timers) clearInterval(timer);
+  closed = true;
+  for (const { episode } of threads.values()) episode?.capture?.cancel();
+  registry.close();
   spare.close();
   process.exit(0);
+}
+
+// The main thread's reports keep their plain name; a worker thread's carry its threadId.
+function fileKind(event: StallEvent): string {
+  return event.thread.threadId === 0 ? event.kind : `${event.kind}-thread${event.thread.threadId}`;
 }

@@ -47,8 +47,10 @@ describe('a blocked event loop', () => {
     children.push(child);
     await waitFor(child, 'stall');
     const [file] = reports(reportDir);
-    expect(file!.report).toMatchObject({ kind: 'blocked', capture: 'syscall', stack: [] });
+    expect(file!.report).toMatchObject({ kind: 'blocked', capture: 'syscall', stackTakenAfterMs: expect.any(Number) });
     expect(file!.report.summary).toMatch(/blocked in syscall/);
+    // The stack was taken as execSync came back to JS, still inside the function that called it.
+    expect(file!.report.culprit).toMatch(/^sleep \(.*app\.mjs:\d+:\d+\)$/);
     expect(file!.report.kernel?.syscall).toEqual(expect.any(Number));
     expect(file!.report.kernel?.state).toBe('S');
     // The pause that could not land is dropped: once the syscall returns the loop runs on.

@@ -59,7 +59,8 @@ describe('a deaf server', () => {
   });
 
   it('is found when the process ran out of file descriptors and stopped accepting while its timers run', async () => {
-    const { child, reportDir } = startApp('nofile', {}, { nofile: 64 });
+    // The watchdog thread loads its code in its first second: it must be up before the descriptors run out.
+    const { child, reportDir } = startApp('nofile', { STUCK_AFTER_MS: '3000' }, { nofile: 64 });
     children.push(child);
     const ready = await waitFor(child, 'ready');
     await waitFor(child, 'fds');

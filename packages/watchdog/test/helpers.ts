@@ -44,6 +44,12 @@ export interface Report {
   readonly capture: string;
   readonly summary: string;
   readonly stack: string[];
+  readonly culprit?: string;
+  readonly stackTakenAfterMs?: number;
+  readonly stackPending?: boolean;
+  readonly thread: { name: string; threadId: number };
+  readonly requests: Array<{ method: string; route: string; ms: number }>;
+  readonly state?: unknown;
   readonly kernel?: { state: string; syscall?: number; syscallName?: string; wchan?: string };
   readonly kick?: { signal: string; helped: boolean };
   readonly probe?: { target: string; failures: number; lastError: string };

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '@bulwark/core';
 import { type NodeChild, spawnNode, stopAll } from '@bulwark/test-rig';
 import { checkWatchdogOptions, startWatchdog } from '../dist/index.js';
-import { startApp, waitFor } from './helpers.js';
+import { reports, startApp, waitFor } from './helpers.js';
 
 const children: NodeChild[] = [];
 afterEach(async () => {
@@ -48,6 +48,13 @@ describe('watchdog lifecycle', () => {
     const exit = await child.exited;
     const [counts, exited] = child.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(counts.during.sigurg).toBe(1);
+    expect(counts.during.requestSubscribers).toBe(true);
+    expect(counts.during.threads).toBeGreaterThan(counts.before.threads);
+    // One close, awaited: the same promise every call, and the thread is gone once it settles.
+    expect(counts.samePromise).toBe(true);
+    expect(counts.closedAfter).toBe(true);
+    expect(counts.after.threads).toBe(counts.before.threads);
+    expect(counts.after.requestSubscribers).toBe(false);
     expect(counts.after.sigurg).toBe(counts.before.sigurg);
     expect(counts.after.listening).toBe(counts.before.listening);
     const settled = (r: string[]) => r.filter((name) => name !== 'CloseReq');
@@ -84,7 +91,7 @@ describe('watchdog lifecycle', () => {
     expect(() => startWatchdog({ stallMs: -5 })).toThrow(InvalidOptionError);
     expect(() => startWatchdog({ stallMs: -5 })).toThrow(/stallMs must be .* got -5/);
     expect(() => startWatchdog({ onStall: 'explode' as never })).toThrow(/onStall must be one of "report", "exit"/);
-    expect(() => startWatchdog({ probe: { url: 'http://x', socketPath: '/s' } })).toThrow(/probe must be exactly one of url, socketPath or server/);
+    expect(() => startWatchdog({ probe: { url: 'http://x', socketPath: '/s' } })).toThrow(/probe must be at most one of url, socketPath or server/);
     expect(() => startWatchdog({ probe: { url: 'ftp://x' } })).toThrow(/probe.url must be a string matching/);
     expect(() => startWatchdog({ exit: { code: 1, signal: 'SIGTERM' } })).toThrow(/exit must be a code or a signal/);
     expect(() => startWatchdog({ stalMs: 10 } as never)).toThrow(/watchdog options.stalMs/);
@@ -94,6 +101,17 @@ describe('watchdog lifecycle', () => {
     expect(() => startWatchdog({ onStall: 'exit', exit: { signal: 'SIGFOO' as never } })).toThrow(/exit.signal must be a signal name from os.constants.signals, got 'SIGFOO'/);
     expect(() => startWatchdog({ onStall: 'exit', exit: { signal: 'toString' as never } })).toThrow(/exit.signal must be a signal name/);
     expect(() => checkWatchdogOptions({ exit: { signal: 'SIGTERM' } })).not.toThrow();
+  });
+
+  it('a stall listener that throws changes nothing: the report, the other listeners and onStall run, the error surfaces', async () => {
+    const { child, reportDir } = startApp('busy', { BLOCK_MS: '1500', ON_STALL: 'function', THROWING_LISTENER: '1' });
+    children.push(child);
+    expect(await waitFor(child, 'called')).toMatchObject({ kind: 'blocked' });
+    expect(await waitFor(child, 'stall')).toBeDefined();
+    expect(await waitFor(child, 'uncaught')).toMatchObject({ message: 'listener bug' });
+    expect(reports(reportDir)).toHaveLength(1);
+    await waitFor(child, 'recover');
+    expect(child.running).toBe(true);
   });
 
   it('stays quiet while the loop is healthy', async () => {

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Cleanup, type Guard, closeWith } from '@bulwark/core';
 import { type Resource, type ResourceOptions, checkResourceOptions, resource } from '@bulwark/breaker';
 import { instrumentMysql2, isTransient, setDefaults } from '@bulwark/mysql';
@@ -35,6 +36,7 @@ export const breaker: GuardPlugin<ResourceOptions> = {
       ...given,
       circuit: { ...mysqlResourceDefaults.circuit, ...given.circuit },
     };
+    if (settings.fleet) loadFleet();
     checkResourceOptions(settings);
     const cleanup = new Cleanup();
     const opened = new Set<Resource>();
@@ -52,3 +54,8 @@ export const breaker: GuardPlugin<ResourceOptions> = {
     return closeWith(() => cleanup.run());
   },
 };
+
+/** `@bulwark/fleet` (and ioredis) load only when a fleet is asked for; loading it plugs it into the breaker. */
+function loadFleet(): void {
+  createRequire(import.meta.url)('@bulwark/fleet');
+}

@@ -1,17 +1,22 @@
 import type { Guard } from '@bulwark/core';
 
-/** How a guard plugs into `enable()` (its flag is its key in `guards/index.ts`): how to start it from `true` or its options. */
-export interface GuardPlugin<Options extends object = object> {
+/**
+ * How a guard plugs into `enable()` (its flag is its key in `guards/index.ts`): how to start it
+ * from `true`, one of its `words` (`metrics: 'otel'`) or its options.
+ */
+export interface GuardPlugin<Options extends object = object, Word extends string = never> {
+  /** Words the flag takes besides `true` and an options object, in code and in `BULWARK_<GUARD>`. */
+  readonly words?: readonly Word[];
   /**
    * Starts the guard. `true` means its defaults; `flags` are all the flags `enable()` was given,
    * for guards that work together (breaker guards the pools that the mysql flag patches).
    * Throws on bad options, naming them.
    */
-  enable(options: true | Options, flags: Readonly<Record<string, unknown>>): Guard;
+  enable(options: true | Word | Options, flags: Readonly<Record<string, unknown>>): Guard;
 }
 
-/** Names the plugin's options type so that `enable()`'s flags are typed per guard. */
-export type OptionsOf<P> = P extends GuardPlugin<infer O> ? O : never;
+/** Names what the plugin's flag takes besides a boolean, so that `enable()`'s flags are typed per guard. */
+export type OptionsOf<P> = P extends GuardPlugin<infer O, infer W> ? O | W : never;
 
 /**
  * What `enable().guards.<flag>` is typed as: what the plugin's `enable` returns. A plugin written
