@@ -27,7 +27,7 @@ const mysqlResourceDefaults: ResourceOptions = {
  * host:port gets its own host-wide resource (`mysql_<host>_<port>`), and every statement to it
  * goes through that resource's bulkhead and circuit breaker.
  */
-export const breaker: GuardPlugin<ResourceOptions> = {
+export const breaker = {
   enable(options, flags): Guard {
     const given = options === true ? {} : options;
     const settings: ResourceOptions = {
@@ -53,7 +53,7 @@ export const breaker: GuardPlugin<ResourceOptions> = {
     if (!flags.mysql) cleanup.defer(instrumentMysql2({ retryReads: false }));
     return closeWith(() => cleanup.run());
   },
-};
+} satisfies GuardPlugin<ResourceOptions>;
 
 /** `@bulwark/fleet` (and ioredis) load only when a fleet is asked for; loading it plugs it into the breaker. */
 function loadFleet(): void {

@@ -3,6 +3,6 @@ import { type WrapOptions, instrumentMysql2 } from '@bulwark/mysql';
 import type { GuardPlugin } from './plugin.js';
 
 /** `enable({ mysql: true | options })`: every mysql2 pool and connection retries reads. */
-export const mysql: GuardPlugin<WrapOptions> = {
+export const mysql = {
   enable: (options): Guard => closeWith(instrumentMysql2(options === true ? {} : options)),
-};
+} satisfies GuardPlugin<WrapOptions>;

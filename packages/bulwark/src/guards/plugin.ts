@@ -24,3 +24,9 @@ export type OptionsOf<P> = P extends GuardPlugin<infer O, infer W> ? O | W : nev
  * own type through (`HupGuard`); one annotated `: GuardPlugin<...>` hands back only `Guard`.
  */
 export type HandleOf<P> = P extends { enable(...args: never[]): infer H } ? H : never;
+
+/** Any guard's plugin, whatever its options and words: what `guards/index.ts` lists. */
+export interface AnyGuardPlugin {
+  readonly words?: readonly string[];
+  enable(options: never, flags: Readonly<Record<string, unknown>>): Guard;
+}

@@ -15,14 +15,14 @@ const channels = ['tracing:net.server.listen:asyncEnd', 'http.server.request.sta
  * first HTTP(S) server the app starts listening, found through diagnostics_channel. In a worker
  * thread (the flag's preload runs in each) it watches that thread for the main thread's watchdog.
  */
-export const watchdog: GuardPlugin<WatchdogOptions> = {
-  enable(options) {
+export const watchdog = {
+  enable(options): Guard {
     if (!isMainThread) return watchThread();
     const o = options === true ? {} : options;
     const target = o.probe && (o.probe.url ?? o.probe.socketPath ?? o.probe.server);
     return target ? warnOnStall(startWatchdog(o)) : new FirstServerWatchdog(o);
   },
-};
+} satisfies GuardPlugin<WatchdogOptions>;
 
 /** A watchdog that adds the first HTTP server to listen as its probe target. */
 class FirstServerWatchdog extends GuardHandle {
