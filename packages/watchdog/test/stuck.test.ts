@@ -33,8 +33,8 @@ describe('every stuck kind is detected, classified, and named', () => {
     expect(report.culprit).toMatch(/^validateUsername \(.*stuck\.mjs/);
   });
 
-  it('crypto.pbkdf2Sync: native code, and the caller named once it comes back to JS', { timeout: 90_000 }, async () => {
-    const { child, report } = await stuckIn('pbkdf2', { ITERATIONS: '3000000' });
+  it('crypto.pbkdf2Sync: native code, and the caller named once it comes back to JS', { timeout: 150_000 }, async () => {
+    const { child, report } = await stuckIn('pbkdf2', { ITERATIONS: '15000000' });
     expect(report).toMatchObject({ kind: 'blocked', capture: 'native', kernel: { state: expect.stringMatching(/^[RD]$/) } });
     expect(report.summary).toMatch(/native code/);
     expect(report.culprit).toMatch(/^hashPasswordSync \(/);
