@@ -1,13 +1,13 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { freePort } from './ports.js';
-import { isAlive } from './processes.js';
-import { findCommand, requireCommand } from './requirements.js';
+import { requireCommand } from './requirements.js';
+import { type ServerProcess, launchServer, sweepStaleDirs, waitUntilReady } from './server-process.js';
 
 export interface MariaDbStartOptions {
   /** Where the server's temp dir is made, and where dirs of dead runs are swept. @default os.tmpdir() */
@@ -43,7 +43,7 @@ export class MariaDb implements MariaDbAddress {
   readonly socketPath: string;
   process: ChildProcess | undefined;
   #port = 0;
-  #log = '';
+  #server: ServerProcess | undefined;
 
   private constructor(readonly dir: string) {
     this.socketPath = join(dir, 'mysqld.sock');
@@ -53,7 +53,7 @@ export class MariaDb implements MariaDbAddress {
   static async start({ tmpRoot = tmpdir() }: MariaDbStartOptions = {}): Promise<MariaDb> {
     const install = requireCommand('mariadb-install-db');
     requireCommand('mariadbd');
-    sweepStale(tmpRoot);
+    sweepStaleDirs(tmpRoot, 'bulwark-mariadb-');
     const dir = mkdtempSync(join(tmpRoot, 'bulwark-mariadb-'));
     writeFileSync(join(dir, 'owner.pid'), String(process.pid));
     const server = new MariaDb(dir);
@@ -94,7 +94,7 @@ export class MariaDb implements MariaDbAddress {
   }
   /** What the server printed (its error log goes to stderr with --no-defaults). */
   get log(): string {
-    return this.#log;
+    return this.#server?.log() ?? '';
   }
   get running(): boolean {
     return this.process !== undefined && this.process.exitCode === null && this.process.signalCode === null;
@@ -143,7 +143,7 @@ export class MariaDb implements MariaDbAddress {
       try {
         return await this.#launch();
       } catch (error) {
-        if (tries === 3 || !this.#log.includes('Address already in use')) throw error;
+        if (tries === 3 || !this.log.includes('Address already in use')) throw error;
       }
     }
   }
@@ -161,51 +161,16 @@ export class MariaDb implements MariaDbAddress {
       '--skip-name-resolve',
       '--innodb-buffer-pool-size=32M',
     ];
-    // setpriv's parent-death signal kills the server even when this process dies by SIGKILL.
-    const setpriv = findCommand('setpriv');
-    const mariadbd = requireCommand('mariadbd');
-    const child = setpriv
-      ? spawn(setpriv, ['--pdeathsig', 'KILL', mariadbd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(mariadbd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.process = child;
-    const keep = (chunk: Buffer) => (this.#log = (this.#log + chunk.toString()).slice(-20_000));
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    await this.#ready(child);
+    const server = launchServer('mariadbd', args);
+    this.process = server.child;
+    this.#server = server;
+    await waitUntilReady(server, 'mariadbd', () => this.#answers(), 30_000, 50);
   }
 
-  async #ready(child: ChildProcess, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`mariadbd exited (${child.exitCode ?? child.signalCode}) before it was ready; its log:\n${this.#log}`);
-      try {
-        const probe = await mysql.createConnection({ ...this.address, database: undefined, connectTimeout: 1000 });
-        await probe.end();
-        return;
-      } catch (error) {
-        if (Date.now() > deadline) throw new Error(`mariadbd was not ready within ${timeoutMs} ms (${(error as Error).message}); its log:\n${this.#log}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
-  }
-}
-
-/**
- * Removes temp dirs of runs killed before they could clean up (SIGKILL, a timeout's
- * SIGTERM): their server died with them (setpriv's parent-death signal), their dir did not.
- */
-function sweepStale(tmpRoot: string): void {
-  for (const name of readdirSync(tmpRoot)) {
-    if (!name.startsWith('bulwark-mariadb-')) continue;
-    const dir = join(tmpRoot, name);
-    try {
-      // The process that started the server owns the dir; a killed server of a live owner stays.
-      if (isAlive(Number(readFileSync(join(dir, 'owner.pid'), 'utf8')))) continue;
-    } catch {
-      continue; // an owner still writing its dir, or another sweep removed it
-    }
-    rmSync(dir, { recursive: true, force: true });
+  async #answers(): Promise<boolean> {
+    const probe = await mysql.createConnection({ ...this.address, database: undefined, connectTimeout: 1000 });
+    await probe.end();
+    return true;
   }
 }
 

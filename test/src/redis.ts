@@ -1,13 +1,13 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './ports.js';
-import { isAlive } from './processes.js';
-import { findCommand, requireCommand } from './requirements.js';
+import { requireCommand } from './requirements.js';
+import { type ServerProcess, launchServer, sweepStaleDirs, waitUntilReady } from './server-process.js';
 
 const live = new Set<RedisServer>();
 // A server must never outlive the run: kill what is left when the process exits at all.
@@ -30,7 +30,7 @@ export class RedisServer {
   readonly host = '127.0.0.1';
   process: ChildProcess | undefined;
   #port = 0;
-  #log = '';
+  #server: ServerProcess | undefined;
 
   private constructor(
     readonly dir: string,
@@ -39,7 +39,7 @@ export class RedisServer {
 
   static async start({ cluster = false, tmpRoot = tmpdir() }: RedisStartOptions = {}): Promise<RedisServer> {
     requireCommand('redis-server');
-    sweepStale(tmpRoot);
+    sweepStaleDirs(tmpRoot, 'bulwark-redis-');
     const dir = mkdtempSync(join(tmpRoot, 'bulwark-redis-'));
     writeFileSync(join(dir, 'owner.pid'), String(process.pid));
     const server = new RedisServer(dir, cluster);
@@ -51,7 +51,7 @@ export class RedisServer {
           await server.#launch();
           break;
         } catch (error) {
-          if (tries === 3 || !server.#log.includes('Address already in use')) throw error;
+          if (tries === 3 || !server.log.includes('Address already in use')) throw error;
         }
       }
     } catch (error) {
@@ -68,7 +68,7 @@ export class RedisServer {
     return `redis://${this.host}:${this.#port}`;
   }
   get log(): string {
-    return this.#log;
+    return this.#server?.log() ?? '';
   }
   get running(): boolean {
     return this.process !== undefined && this.process.exitCode === null && this.process.signalCode === null;
@@ -113,28 +113,10 @@ export class RedisServer {
   async #launch(): Promise<void> {
     const args = ['--port', String(this.#port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
     if (this.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf'), '--cluster-node-timeout', '2000');
-    // setpriv's parent-death signal kills the server even when this process dies by SIGKILL.
-    const setpriv = findCommand('setpriv');
-    const server = requireCommand('redis-server');
-    const child = setpriv
-      ? spawn(setpriv, ['--pdeathsig', 'KILL', server, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(server, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.process = child;
-    const keep = (chunk: Buffer) => (this.#log = (this.#log + chunk.toString()).slice(-20_000));
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    await this.#ready(child);
-  }
-
-  async #ready(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`redis-server exited (${child.exitCode ?? child.signalCode}) before it was ready; its log:\n${this.#log}`);
-      if (await pong(this.host, this.#port)) return;
-      if (Date.now() > deadline) throw new Error(`redis-server was not ready within ${timeoutMs} ms; its log:\n${this.#log}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const server = launchServer('redis-server', args);
+    this.process = server.child;
+    this.#server = server;
+    await waitUntilReady(server, 'redis-server', () => pong(this.host, this.#port), 10_000, 20);
   }
 }
 
@@ -208,19 +190,5 @@ async function waitForClusterOk(nodes: RedisServer[], timeoutMs = 20_000): Promi
     if (infos.every((info) => info.includes('cluster_state:ok'))) return;
     if (Date.now() > deadline) throw new Error(`the Redis Cluster was not ok within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Removes temp dirs of runs killed before they could clean up; their servers died with them. */
-function sweepStale(tmpRoot: string): void {
-  for (const name of readdirSync(tmpRoot)) {
-    if (!name.startsWith('bulwark-redis-')) continue;
-    const dir = join(tmpRoot, name);
-    try {
-      if (isAlive(Number(readFileSync(join(dir, 'owner.pid'), 'utf8')))) continue;
-    } catch {
-      continue;
-    }
-    rmSync(dir, { recursive: true, force: true });
   }
 }
