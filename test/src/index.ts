@@ -5,3 +5,4 @@ export { MariaDb, sharedMariaDb, type MariaDbAddress, type MariaDbStartOptions }
 export { freePort } from './ports.js';
 export { FaultProxy, startFaultProxy, type FaultKind, type FaultRecord, type FaultRule } from './proxy.js';
 export { RedisCluster, RedisServer, type RedisStartOptions } from './redis.js';
+export { catchNextTickThrows } from './next-tick.js';

@@ -1,5 +1,6 @@
 import diagnostics_channel from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { catchNextTickThrows } from '@bulwark/test-rig';
 import { GuardEmitter, notify } from '../dist/index.js';
 
 interface DoorEvents {
@@ -16,23 +17,17 @@ class Door extends GuardEmitter<DoorEvents> {
   }
 }
 
-/** Collects what the next ticks throw, instead of letting vitest see an uncaught exception. */
-function catchNextTickThrows(): unknown[] {
-  const thrown: unknown[] = [];
-  const real = process.nextTick;
-  vi.spyOn(process, 'nextTick').mockImplementation(((fn: () => void, ...args: unknown[]) =>
-    real(() => {
-      try {
-        fn(...(args as []));
-      } catch (error) {
-        thrown.push(error);
-      }
-    })) as typeof process.nextTick);
-  return thrown;
+let catching: ReturnType<typeof catchNextTickThrows> | undefined;
+/** What the next ticks throw during this test. */
+function nextTickThrows(): unknown[] {
+  catching = catchNextTickThrows();
+  return catching.thrown;
 }
 
 afterEach(() => {
   vi.restoreAllMocks();
+  catching?.restore();
+  catching = undefined;
 });
 
 describe('guard events', () => {
@@ -59,7 +54,7 @@ describe('guard events', () => {
   });
 
   it('isolate a throwing listener: the others still hear, the guard goes on, the error surfaces on the next tick', async () => {
-    const thrown = catchNextTickThrows();
+    const thrown = nextTickThrows();
     const door = new Door();
     const heard: number[] = [];
     const boom = new Error('listener bug');
@@ -75,7 +70,7 @@ describe('guard events', () => {
   });
 
   it('notify() calls a callback and surfaces its throw later', async () => {
-    const thrown = catchNextTickThrows();
+    const thrown = nextTickThrows();
     const seen: number[] = [];
     notify((n: number) => seen.push(n), 7);
     notify(() => {

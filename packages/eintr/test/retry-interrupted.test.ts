@@ -1,5 +1,6 @@
 import diagnostics_channel from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { catchNextTickThrows } from '@bulwark/test-rig';
 import { InvalidOptionError } from '@bulwark/core';
 import { type RetryInterruptedInfo, retryInterrupted } from '../dist/index.js';
 
@@ -14,25 +15,19 @@ function failing<T>(failures: number, code: string, value: T) {
   return { fn, calls: () => calls };
 }
 
-/** Collects what the next ticks throw, instead of letting vitest see an uncaught exception. */
-function catchNextTickThrows(): unknown[] {
-  const thrown: unknown[] = [];
-  const real = process.nextTick;
-  vi.spyOn(process, 'nextTick').mockImplementation(((fn: () => void, ...args: unknown[]) =>
-    real(() => {
-      try {
-        fn(...(args as []));
-      } catch (error) {
-        thrown.push(error);
-      }
-    })) as typeof process.nextTick);
-  return thrown;
+let catching: ReturnType<typeof catchNextTickThrows> | undefined;
+/** What the next ticks throw during this test. */
+function nextTickThrows(): unknown[] {
+  catching = catchNextTickThrows();
+  return catching.thrown;
 }
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 afterEach(() => {
   vi.restoreAllMocks();
+  catching?.restore();
+  catching = undefined;
 });
 
 describe('retryInterrupted', () => {
@@ -116,7 +111,7 @@ describe('retryInterrupted', () => {
   });
 
   it('retries all the same when onRetry throws, and surfaces its error on the next tick', async () => {
-    const thrown = catchNextTickThrows();
+    const thrown = nextTickThrows();
     const bug = new Error('onRetry bug');
     const onRetry = () => {
       throw bug;
@@ -135,7 +130,7 @@ describe('retryInterrupted', () => {
   });
 
   it('gives up with the same error and facts when onRetry throws', async () => {
-    const thrown = catchNextTickThrows();
+    const thrown = nextTickThrows();
     const call = failing(10, 'EINTR', 1);
     const onRetry = () => {
       throw new Error('onRetry bug');
