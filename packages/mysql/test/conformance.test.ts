@@ -146,7 +146,7 @@ describe('4. callbacks get every argument mysql2 gives', () => {
 describe("5. mysql2's own pool decisions stand", () => {
   it('a connection that hit a read-only error is destroyed, not released', async () => {
     const p = pool({ connectionLimit: 1 });
-    p.on('connection', (c: Conn) => c.query('SET SESSION TRANSACTION READ ONLY'));
+    p.on('connection', (c) => (c as Conn).query('SET SESSION TRANSACTION READ ONLY'));
     const first = await call<Array<{ id: number }>>((cb) => p.query('SELECT CONNECTION_ID() AS id', cb));
     await expect(call((cb) => p.query("INSERT INTO conf VALUES (102, 'ro')", cb))).rejects.toMatchObject({ errno: 1792 });
     const second = await call<Array<{ id: number }>>((cb) => p.query('SELECT CONNECTION_ID() AS id', cb));
