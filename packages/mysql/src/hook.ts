@@ -2,7 +2,7 @@ import { processGlobal, publish } from '@bulwark/core';
 import { type Command, type Connection, type Pool, isPrepare, isStatement, usesPreparedHandle } from './mysql2.js';
 import type { Policy, WrapOptions } from './options.js';
 import { resolvePolicy } from './options.js';
-import { cancelRetry, giveUpFacts, markNextError, prepareRetry, stamp, verdict } from './retry.js';
+import { cancelRetry, firstError, giveUpFacts, markNextError, prepareRetry, stamp, verdict } from './retry.js';
 import { type Delivery, existingSession, sessionOf } from './session.js';
 import { connectWithRetries, gatedConnection, settleTicket } from './pool-hook.js';
 import { isTransient, withFacts } from './transient.js';
@@ -170,8 +170,10 @@ function routeClosed(connection: Connection, command: Command, policy: Policy, r
     if (reason && isStatement(command)) markNextError(command, giveUpFacts(command, undefined, reason));
     return refuse(command);
   };
-  const died = !(connection as unknown as Marked)[kEnded] && (connection._fatalError || connection._protocolError || connection.stream.destroyed);
-  const movable = session.takenOver(connection) !== undefined || (died && policy.retry && !session.pinned() && !usesPreparedHandle(command));
+  // A connection mysql2 already declared dead refuses as mysql2 does; one whose socket died before
+  // mysql2 noticed (a pooled one, checked in addCommand) sends on a fresh connection instead.
+  const unnoticed = !(connection as unknown as Marked)[kEnded] && !connection._fatalError && !connection._protocolError && connection.stream.destroyed;
+  const movable = session.takenOver(connection) !== undefined || (unnoticed && policy.retry && !session.pinned() && !usesPreparedHandle(command));
   if (!movable) return refuseWithFacts();
   if (isStatement(command)) stamp(command, undefined);
   session.route(connection, { deliver: (fresh) => fresh.addCommand(command), fail: () => refuse(command) }, 0);
@@ -224,7 +226,7 @@ function lost(connection: Connection, error: unknown, policy: Policy, notify: (e
   // mysql2 leaves a streaming command without news of a lost connection; its listeners get the error.
   for (const [command, facts] of silent) {
     if (command.listenerCount('error') === 0) continue;
-    command.emit('error', withFacts(error, facts));
+    command.emit('error', withFacts(firstError(command) ?? error, facts));
     command.emit('end');
   }
 }
@@ -248,10 +250,11 @@ function retryDelivery(command: Command, error: unknown, from: Connection): Deli
     fail() {
       // The fresh connection could not be had: the caller gets the error its statement met.
       cancelRetry(command);
-      withFacts(error, giveUpFacts(command, error, 'attempts-exhausted'));
-      if (command.onResult) command.onResult(error);
+      const given = firstError(command) ?? error;
+      withFacts(given, giveUpFacts(command, given, 'attempts-exhausted'));
+      if (command.onResult) command.onResult(given);
       else if (command.listenerCount('error') > 0) {
-        command.emit('error', error);
+        command.emit('error', given);
         command.emit('end');
       }
     },

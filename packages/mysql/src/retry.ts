@@ -11,6 +11,8 @@ interface Attempt {
   readonly started: number;
   /** What pinned the session when the statement was issued (its own effect does not pin itself). */
   readonly pinned: GiveUpReason | undefined;
+  /** The error the statement first met: what the caller gets if the retries do not succeed. */
+  first?: unknown;
 }
 type Stamped = Command & { [kAttempt]?: Attempt };
 
@@ -30,9 +32,11 @@ export function kindOf(command: Command): 'read' | 'write' {
   return classify(command.sql ?? '');
 }
 
-/** Whether the request may have reached the server: the command started and the error does not prove otherwise. */
+/** Whether the request may have reached the server: the command started, and an answer began or the error does not prove otherwise. */
 function sent(command: Command, error: unknown): boolean {
-  return command.next !== null && !neverSent(error);
+  if (command.next === null) return false;
+  const answered = (command._fields?.length ?? 0) > 0 || ((command as { _rows?: unknown[] })._rows?.length ?? 0) > 0;
+  return answered || !neverSent(error);
 }
 
 /** A streaming command whose caller already got fields or rows. */
@@ -59,14 +63,24 @@ export function giveUpFacts(command: Command, error: unknown, reason: GiveUpReas
   return facts;
 }
 
-/** Makes the next notification of `command` carry `facts` on its error (the error object stays mysql2's). */
+/** The error `command` first met, when it was retried (the caller gets that one, not a reconnect's). */
+export function firstError(command: Command): unknown {
+  return attemptOf(command).first;
+}
+
+/**
+ * Makes the next notification of `command` carry `facts` on its error (the error object stays
+ * mysql2's); a retried statement gets the error it first met instead of a later attempt's.
+ */
 export function markNextError(command: Command, facts: BulwarkFacts): void {
   const onResult = command.onResult;
   if (!onResult) return;
+  const first = attemptOf(command).first;
   command.onResult = function (this: unknown, error: unknown, ...results: unknown[]) {
     command.onResult = onResult;
-    if (error) withFacts(error, facts);
-    return onResult.call(this, error, ...results);
+    const given = error && first ? first : error;
+    if (given) withFacts(given, facts);
+    return onResult.call(this, given, ...results);
   };
 }
 
@@ -88,6 +102,7 @@ export function prepareRetry(command: Command, error: unknown, policy: Policy): 
   for (const key of Object.keys(pristine)) if (!kept.has(key)) target[key] = pristine[key];
   if (Object.hasOwn(command, 'start')) delete command.start; // mysql2 stubs it when a prepare failed
   const attempt = attemptOf(command);
+  attempt.first ??= error;
   const elapsedMs = performance.now() - attempt.started;
   const remainingMs = policy.deadlineMs - elapsedMs;
   if (typeof command.timeout === 'number' && command.timeout > 0) command.timeout = Math.max(1, Math.min(command.timeout, remainingMs));
