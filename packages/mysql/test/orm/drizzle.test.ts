@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultProxy, MariaDbAddress } from '@bulwark/test-rig';
-import { type Connection, resetOnce, factsOf, flagged, ownTable, firstId, lastId, readIds, underFaults } from './harness.js';
+import { type Connection, resetOnce, factsOf, flagged, settledSocketsTo, ownTable, firstId, lastId, readIds, underFaults } from './harness.js';
 
 let db: MariaDbAddress;
 let proxy: FaultProxy;
@@ -74,5 +74,10 @@ describe("Drizzle's mysql2 driver under enable({ mysql: true })", () => {
     expect(await titles(true)).toEqual(readIds.map((id) => `book ${id}`).reverse());
     expect(proxy.fired('reset-before-answer')).toBe(1);
     proxy.clear();
+  });
+
+  it('closing it leaves no connection open, the fresh ones that carried a session after a reset included', async () => {
+    await new Promise((resolve) => pool.end(resolve));
+    expect(await settledSocketsTo(connection.port)).toBe(0);
   });
 });

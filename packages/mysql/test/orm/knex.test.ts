@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultProxy, MariaDbAddress } from '@bulwark/test-rig';
-import { type Connection, resetOnce, flagged, ownTable, firstId, lastId, readIds, underFaults } from './harness.js';
+import { type Connection, resetOnce, flagged, settledSocketsTo, ownTable, firstId, lastId, readIds, underFaults } from './harness.js';
 
 let db: MariaDbAddress;
 let proxy: FaultProxy;
@@ -55,5 +55,10 @@ describe('Knex 3 under enable({ mysql: true })', () => {
     expect(proxy.fired('reset-before-answer')).toBe(1);
     expect(again).toEqual(readIds.map((id) => `book ${id}`).reverse());
     proxy.clear();
+  });
+
+  it('closing it leaves no connection open, the fresh ones that carried a session after a reset included', async () => {
+    await knex.destroy();
+    expect(await settledSocketsTo(connection.port)).toBe(0);
   });
 });

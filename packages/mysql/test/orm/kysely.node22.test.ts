@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultProxy, MariaDbAddress } from '@bulwark/test-rig';
-import { type Connection, resetOnce, flagged, ownTable, firstId, lastId, readIds, underFaults } from './harness.js';
+import { type Connection, resetOnce, flagged, settledSocketsTo, ownTable, firstId, lastId, readIds, underFaults } from './harness.js';
 
 interface Database {
   kysely_books: { id: import('kysely').Generated<number>; request: number | null; title: string };
@@ -61,5 +61,10 @@ describe('Kysely under enable({ mysql: true })', () => {
     expect(await titles('desc')).toEqual(readIds.map((id) => `book ${id}`).reverse());
     expect(proxy.fired('reset-before-answer')).toBe(1);
     proxy.clear();
+  });
+
+  it('closing it leaves no connection open, the fresh ones that carried a session after a reset included', async () => {
+    await kysely.destroy();
+    expect(await settledSocketsTo(connection.port)).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultProxy, MariaDbAddress } from '@bulwark/test-rig';
-import { type Connection, flagged, ownTable, underFaults } from './harness.js';
+import { type Connection, flagged, settledSocketsTo, ownTable, underFaults } from './harness.js';
 
 class Book {
   id!: number;
@@ -66,5 +66,10 @@ describe('MikroORM 6 (mysql driver) under enable({ mysql: true })', () => {
     await em.flush();
     await em.rollback();
     expect(await orm.em.fork().count(Book, { request: -3 })).toBe(0);
+  });
+
+  it('closing it leaves no connection open, the fresh ones that carried a session after a reset included', async () => {
+    await orm.close(true);
+    expect(await settledSocketsTo(connection.port)).toBe(0);
   });
 });

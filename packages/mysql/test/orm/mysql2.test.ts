@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultProxy, MariaDbAddress } from '@bulwark/test-rig';
-import { type Connection, resetOnce, direct, flagged, ownTable, firstId, lastId, readIds, underFaults } from './harness.js';
+import { type Connection, resetOnce, direct, flagged, settledSocketsTo, ownTable, firstId, lastId, readIds, underFaults } from './harness.js';
 
 type Mysql2 = typeof import('mysql2');
 type Mysql2Promise = typeof import('mysql2/promise');
@@ -33,7 +33,7 @@ describe("mysql2's callback pool under enable({ mysql: true })", () => {
     await ownTable(db, 'mysql2_callback');
     pool = mysql.createPool({ ...connection, connectionLimit: 4 });
   });
-  afterAll(async () => new Promise<void>((resolve) => pool.end(() => resolve())));
+  afterAll(async () => new Promise<void>((resolve) => pool.end(() => resolve())).catch(() => {}));
 
   it('under 10% resets before the answer: every read answers, no write runs twice, a failed write says why', async () => {
     await underFaults(proxy, db, 'mysql2_callback', {
@@ -67,6 +67,11 @@ describe("mysql2's callback pool under enable({ mysql: true })", () => {
     conn.release();
     expect(await direct(db, 'SELECT title FROM mysql2_callback WHERE request IN (-1, -2)')).toEqual([[{ title: 'committed' }]]);
   });
+
+  it('closing it leaves no connection open, the fresh ones that carried a session after a reset included', async () => {
+    await new Promise<void>((resolve) => pool.end(() => resolve()));
+    expect(await settledSocketsTo(connection.port)).toBe(0);
+  });
 });
 
 describe("mysql2's promise pool under enable({ mysql: true })", () => {
@@ -76,7 +81,7 @@ describe("mysql2's promise pool under enable({ mysql: true })", () => {
     await ownTable(db, 'mysql2_execute');
     pool = mysqlPromise.createPool({ ...connection, connectionLimit: 4 });
   });
-  afterAll(async () => pool.end());
+  afterAll(async () => pool.end().catch(() => {}));
 
   it('query(): under 10% resets every read answers, no write runs twice, a failed write says why', async () => {
     await underFaults(proxy, db, 'mysql2_promise', {
@@ -104,6 +109,11 @@ describe("mysql2's promise pool under enable({ mysql: true })", () => {
     await conn.rollback();
     conn.release();
     expect((await pool.query('SELECT title FROM mysql2_promise WHERE request IN (-1, -2)'))[0]).toEqual([{ title: 'committed' }]);
+  });
+
+  it('closing it leaves no connection open, the fresh ones that carried a session after a reset included', async () => {
+    await pool.end();
+    expect(await settledSocketsTo(connection.port)).toBe(0);
   });
 });
 
@@ -133,5 +143,10 @@ describe("mysql2's createPoolCluster under enable({ mysql: true })", () => {
     expect(proxy.fired('reset-before-answer')).toBe(1);
     proxy.clear();
     conn.release();
+  });
+
+  it('closing it leaves no connection open, the fresh ones that carried a session after a reset included', async () => {
+    await new Promise<void>((resolve) => cluster.end(() => resolve()));
+    expect(await settledSocketsTo(connection.port)).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultProxy, type MariaDbAddress, spawnNode } from '@bulwark/test-rig';
-import { type Connection, resetOnce, type Outcome, direct, flagged, judge, ownTable, tenPercent, underFaults } from './harness.js';
+import { type Connection, resetOnce, type Outcome, direct, flagged, settledSocketsTo, judge, ownTable, tenPercent, underFaults } from './harness.js';
 
 let db: MariaDbAddress;
 let proxy: FaultProxy;
@@ -77,6 +77,11 @@ describe('Sequelize 6 under enable({ mysql: true })', () => {
     expect(await Book.count({ where: { request: -3 }, transaction })).toBe(1);
     await transaction.rollback();
     expect(await Book.count({ where: { request: -3 } })).toBe(0);
+  });
+
+  it('closing it leaves no connection open, the fresh ones that carried a session after a reset included', async () => {
+    await sequelize.close();
+    expect(await settledSocketsTo(connection.port)).toBe(0);
   });
 });
 

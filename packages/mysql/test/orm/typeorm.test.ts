@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultProxy, MariaDbAddress } from '@bulwark/test-rig';
-import { type Connection, resetOnce, flagged, ownTable, firstId, lastId, readIds, underFaults } from './harness.js';
+import { type Connection, resetOnce, flagged, settledSocketsTo, ownTable, firstId, lastId, readIds, underFaults } from './harness.js';
 
 interface Book {
   id: number;
@@ -34,7 +34,7 @@ beforeAll(async () => {
   books = source.getRepository(schema);
 });
 afterAll(async () => {
-  await source?.destroy();
+  if (source?.isInitialized) await source.destroy();
   await close?.();
 });
 
@@ -83,5 +83,10 @@ describe('TypeORM 0.3 under enable({ mysql: true })', () => {
     expect(await titles('DESC')).toEqual(readIds.map((id) => `book ${id}`).reverse());
     expect(proxy.fired('reset-before-answer')).toBe(1);
     proxy.clear();
+  });
+
+  it('closing it leaves no connection open, the fresh ones that carried a session after a reset included', async () => {
+    await source.destroy();
+    expect(await settledSocketsTo(connection.port)).toBe(0);
   });
 });
