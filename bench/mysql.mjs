@@ -1,10 +1,21 @@
 // bench/mysql: point-SELECT throughput through @bulwark/mysql against raw mysql2 on the same
-// private MariaDB in the same run (target: >= 0.98 of raw), then both under 10% injected resets
-// after the request and before the answer: success rate and p50/p99 latency.
-import { createPool } from '@bulwark/mysql';
+// private MariaDB in the same run (target: >= 0.98 of raw), for the promise pool and the callback
+// pool, then both under 10% injected resets after the request and before the answer: success rate
+// and p50/p99 latency.
+import { createRequire } from 'node:module';
+import { sep } from 'node:path';
+import { createPool, wrapPool } from '@bulwark/mysql';
 import { MariaDb, startFaultProxy } from '@bulwark/test-rig';
-import mysql from 'mysql2/promise';
 import { percentile, printTable } from './report.mjs';
+
+// @bulwark/mysql hooks the mysql2 copy it loads; the anchor is a copy of mysql2 of its own, never hooked.
+const require = createRequire(import.meta.url);
+const hooked = { promise: require('mysql2/promise'), callback: require('mysql2') };
+createPool({}).end(); // loads and hooks that copy now
+for (const path of Object.keys(require.cache)) if (path.includes(`${sep}mysql2${sep}`)) delete require.cache[path];
+const mysql = require('mysql2/promise');
+const mysqlCallback = require('mysql2');
+if (mysql.createPool === hooked.promise.createPool) throw new Error('the raw anchor must be a mysql2 copy of its own');
 
 const concurrency = 8;
 const db = await MariaDb.start();
@@ -32,6 +43,11 @@ async function throughput(pool, ms) {
   await Promise.all(Array.from({ length: concurrency }, worker));
   return done / (ms / 1000);
 }
+
+/** The callback pool's query as a promise, as a callback-API caller runs it. */
+const callbackQuery = (pool) => ({
+  query: (sql, values) => new Promise((resolve, reject) => pool.query(sql, values, (error, rows) => (error ? reject(error) : resolve(rows)))),
+});
 
 /** Success rate (%) and latencies (ms) of `total` point SELECTs. */
 async function underResets(pool, total) {
@@ -67,6 +83,18 @@ try {
   const wrappedQps = percentile(wrappedRuns, 50);
   await Promise.all([raw.end(), wrapped.end()]);
 
+  const rawCallback = mysqlCallback.createPool(direct);
+  const wrappedCallback = wrapPool(hooked.callback.createPool(direct));
+  await throughput(callbackQuery(rawCallback), 500);
+  await throughput(callbackQuery(wrappedCallback), 500);
+  const rawCallbackRuns = [];
+  const wrappedCallbackRuns = [];
+  for (let i = 0; i < 5; i++) {
+    rawCallbackRuns.push(await throughput(callbackQuery(rawCallback), 1500));
+    wrappedCallbackRuns.push(await throughput(callbackQuery(wrappedCallback), 1500));
+  }
+  await Promise.all([new Promise((r) => rawCallback.end(r)), new Promise((r) => wrappedCallback.end(r))]);
+
   proxy.fault({ kind: 'reset-before-answer', probability: 0.1, match: /^SELECT id, v FROM points/ });
   const rawFaulty = mysql.createPool(throughProxy);
   const wrappedFaulty = createPool(throughProxy, { retryReads: { attempts: 5 } });
@@ -75,7 +103,8 @@ try {
   await Promise.all([rawFaulty.end(), wrappedFaulty.end()]);
 
   printTable(`mysql: point SELECT, ${concurrency} in flight, MariaDB on loopback`, [
-    { name: 'throughput', value: wrappedQps, unit: 'q/s', anchor: 'raw mysql2', anchorValue: rawQps, target: '>= 0.98' },
+    { name: 'throughput, promise pool', value: wrappedQps, unit: 'q/s', anchor: 'raw mysql2', anchorValue: rawQps, target: '>= 0.98' },
+    { name: 'throughput, callback pool', value: percentile(wrappedCallbackRuns, 50), unit: 'q/s', anchor: 'raw mysql2', anchorValue: percentile(rawCallbackRuns, 50), target: '>= 0.98' },
     { name: 'success, 10% resets', value: wrappedResult.success, unit: '%', anchor: 'raw mysql2', anchorValue: rawResult.success },
     { name: 'p50, 10% resets', value: wrappedResult.p50, unit: 'ms', anchor: 'raw mysql2', anchorValue: rawResult.p50 },
     { name: 'p99, 10% resets', value: wrappedResult.p99, unit: 'ms', anchor: 'raw mysql2', anchorValue: rawResult.p99 },

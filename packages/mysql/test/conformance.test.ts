@@ -40,7 +40,14 @@ interface Pool {
   end(cb?: () => void): void;
   promise(): { query(sql: string): Promise<[unknown, unknown]>; end(): Promise<void> };
 }
-type Mysql2 = { createConnection(o: object): Conn; createPool(o: object): Pool; Pool: { prototype: { query: unknown } } };
+type Mysql2 = {
+  createConnection(o: object): Conn;
+  createPool(o: object): Pool;
+  Pool: { prototype: { query: unknown } };
+  createPoolCluster(): { add(name: string, o: object): void; of(pattern: string): { query(sql: string, cb: Callback): void }; end(cb?: () => void): void };
+  createPoolPromise(o: object): { query(sql: string): Promise<[unknown, unknown]>; end(): Promise<void> };
+  createConnectionPromise(o: object): Promise<{ query(sql: string): Promise<[unknown, unknown]>; end(): Promise<void> }>;
+};
 
 const mysql2 = createRequire(import.meta.url)('mysql2') as Mysql2;
 let db: MariaDbAddress;
@@ -139,7 +146,7 @@ describe('4. callbacks get every argument mysql2 gives', () => {
 describe("5. mysql2's own pool decisions stand", () => {
   it('a connection that hit a read-only error is destroyed, not released', async () => {
     const p = pool({ connectionLimit: 1 });
-    p.on('connection', (c: Conn) => c.query('SET SESSION TRANSACTION READ ONLY'));
+    p.on('connection', (c) => (c as Conn).query('SET SESSION TRANSACTION READ ONLY'));
     const first = await call<Array<{ id: number }>>((cb) => p.query('SELECT CONNECTION_ID() AS id', cb));
     await expect(call((cb) => p.query("INSERT INTO conf VALUES (102, 'ro')", cb))).rejects.toMatchObject({ errno: 1792 });
     const second = await call<Array<{ id: number }>>((cb) => p.query('SELECT CONNECTION_ID() AS id', cb));
@@ -189,6 +196,28 @@ describe("8. the promise API keeps the caller's async stack", () => {
     }
     const error = await callerOfTheQuery().catch((e: Error) => e);
     expect((error as Error).stack).toContain('callerOfTheQuery');
+  });
+});
+
+describe('every way into mysql2 is covered by the flag', () => {
+  it('createPoolCluster, createPoolPromise, createConnectionPromise and conn.promise() retry a lost read', async () => {
+    const cluster = mysql2.createPoolCluster();
+    cluster.add('primary', through);
+    closers.push(() => new Promise<void>((resolve) => cluster.end(() => resolve())));
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT 61 AS n') });
+    expect(await call((cb) => cluster.of('*').query('SELECT 61 AS n', cb))).toEqual([{ n: 61 }]);
+    const promisePool = mysql2.createPoolPromise(through);
+    closers.push(() => promisePool.end());
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT 62 AS n') });
+    expect((await promisePool.query('SELECT 62 AS n'))[0]).toEqual([{ n: 62 }]);
+    const promiseConnection = await mysql2.createConnectionPromise(through);
+    closers.push(() => promiseConnection.end());
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT 63 AS n') });
+    expect((await promiseConnection.query('SELECT 63 AS n'))[0]).toEqual([{ n: 63 }]);
+    const promised = connection().promise();
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT 64 AS n') });
+    expect((await promised.query('SELECT 64 AS n'))[0]).toEqual([{ n: 64 }]);
+    expect(proxy.fired('reset-before-answer')).toBeGreaterThanOrEqual(4);
   });
 });
 
