@@ -209,7 +209,10 @@ function lost(connection: Connection, error: unknown, policy: Policy, notify: (e
   const keptActive = active && keep[0] === active ? active : undefined;
   connection._command = keptActive ?? (active ? ({ onResult: () => {} } as unknown as Command) : null);
   for (const c of keptActive ? keep.slice(1) : keep) connection._commands.push(c);
-  if (bubbled && !bubbles(connection._command ?? undefined, keptActive ? keep.slice(1) : keep)) connection._commands.push({} as Command);
+  const nowBubbles = bubbles(connection._command ?? undefined, keptActive ? keep.slice(1) : keep);
+  // Placeholders mysql2's loop skips over, so that it bubbles the error exactly when it would have.
+  if (bubbled && !nowBubbles) connection._commands.push({} as Command);
+  if (!bubbled && nowBubbles) connection._commands.push({ onResult: () => {} } as unknown as Command);
   let delayMs: number | undefined;
   for (const command of all) {
     if (!retry.has(command)) continue;

@@ -172,6 +172,19 @@ describe('6. a failure that is not retried is mysql2\'s own error, and nothing q
   });
 });
 
+describe('6b. a connection that closes during its handshake', () => {
+  it("the queued statement gets the error in its callback, as in mysql2, and the connection emits none", async () => {
+    proxy.fault({ kind: 'close-on-connect' });
+    const c = mysql2.createConnection(through);
+    const emitted: unknown[] = [];
+    c.on('error', (e) => emitted.push(e));
+    const error = await call((cb) => c.query('SELECT 1', cb)).then(() => undefined, (e: Error & { code?: string; bulwark?: { reason: string } }) => e);
+    expect(error?.code).toBe('PROTOCOL_CONNECTION_LOST');
+    expect(error?.bulwark?.reason).toBe('attempts-exhausted');
+    expect(emitted).toEqual([]);
+  });
+});
+
 describe('7. identity', () => {
   it('connect(cb), getConnection and pool methods hand back mysql2\'s own objects', async () => {
     const c = connection();
