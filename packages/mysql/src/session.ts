@@ -78,8 +78,9 @@ export class Session {
    * or a fresh one opened after `delayMs` (from the pool of `dead`, or a new connection with its config).
    */
   route(dead: Connection, delivery: Delivery, delayMs: number): void {
-    const current = this.takenOver(dead) ?? this.#renew(dead, delayMs);
-    if (current instanceof Pending) current.queue.push(delivery);
+    const current = this.takenOver(dead);
+    if (current === undefined) this.#renew(dead, delayMs).queue.push(delivery);
+    else if (current instanceof Pending) current.queue.push(delivery);
     else delivery.deliver(current);
   }
 
@@ -99,12 +100,17 @@ export class Session {
     return current === owner || current instanceof Pending ? undefined : current;
   }
 
+  /**
+   * A Pending that opens the fresh connection later: after `delayMs`, and never before the caller
+   * (`route`, the rest of `lost`) has queued what goes on it; with no delay, once mysql2 has told
+   * the statements that stay of the loss, as it would be after a delay.
+   */
   #renew(dead: Connection, delayMs: number): Pending {
     const pending = new Pending();
     this.#current = pending;
     const open = () => this.#open(dead, pending);
     if (delayMs > 0) setTimeout(open, delayMs);
-    else open();
+    else queueMicrotask(open);
     return pending;
   }
 

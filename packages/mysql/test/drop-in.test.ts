@@ -103,6 +103,15 @@ describe('a drop-in for mysql2/promise', () => {
     conn.destroy();
   });
 
+  it('createConnection with no backoff: a read reset before its answer still answers on the fresh connection', async () => {
+    const conn = await createConnection({ ...through, connectionLimit: undefined } as mysql.ConnectionOptions, { retryReads: { backoffMs: 0 } });
+    for (const n of [17, 18, 19]) {
+      proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(`SELECT ${n} AS n`) });
+      expect((await conn.query(`SELECT ${n} AS n`))[0]).toEqual([{ n }]);
+    }
+    await conn.end();
+  });
+
   it('wraps a callback mysql2 pool: query with a callback, getConnection and promise()', async () => {
     const pool = wrapPool(mysqlCallback.createPool(through));
     proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT 14 AS n') });
