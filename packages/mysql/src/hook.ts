@@ -3,7 +3,7 @@ import { type Command, type Connection, type Pool, isPrepare, isStatement, usesP
 import type { Policy, WrapOptions } from './options.js';
 import { resolvePolicy } from './options.js';
 import { cancelRetry, firstError, giveUpFacts, markNextError, prepareRetry, stamp, verdict } from './retry.js';
-import { type Delivery, existingSession, sessionOf } from './session.js';
+import { type Delivery, existingSession, isReplay, sessionOf } from './session.js';
 import { connectWithRetries, gatedConnection, settleTicket } from './pool-hook.js';
 import { isTransient, withFacts } from './transient.js';
 
@@ -175,7 +175,7 @@ function routeClosed(connection: Connection, command: Command, policy: Policy, r
   const unnoticed = !(connection as unknown as Marked)[kEnded] && !connection._fatalError && !connection._protocolError && connection.stream.destroyed;
   const movable = session.takenOver(connection) !== undefined || (unnoticed && policy.retry && !session.pinned() && !usesPreparedHandle(command));
   if (!movable) return refuseWithFacts();
-  if (isStatement(command)) stamp(command, undefined);
+  if (isStatement(command)) stamp(command, session.pinned());
   session.route(connection, { deliver: (fresh) => fresh.addCommand(command), fail: () => refuse(command) }, 0);
   return command;
 }
@@ -196,7 +196,7 @@ function lost(connection: Connection, error: unknown, policy: Policy, notify: (e
   const retry = new Set<Command>();
   const silent: Array<[Command, ReturnType<typeof giveUpFacts>]> = [];
   for (const command of all) {
-    if (!isStatement(command)) continue;
+    if (!isStatement(command) || isReplay(command)) continue;
     const reason = verdict(command, error, policy);
     if (reason === undefined) retry.add(command);
     else {

@@ -1,5 +1,5 @@
 import { notify, publish } from '@bulwark/core';
-import { classify } from './classify.js';
+import { classify, sessionChange } from './classify.js';
 import type { Command } from './mysql2.js';
 import { usesPreparedHandle } from './mysql2.js';
 import type { Policy, RetryInfo } from './options.js';
@@ -25,11 +25,15 @@ function attemptOf(command: Command): Attempt {
   return ((command as Stamped)[kAttempt] ??= { tries: 1, started: performance.now(), pinned: undefined });
 }
 
-/** `read` when the statement may be sent twice: the caller's `idempotent` mark, else the classifier. */
+/**
+ * `read` when the statement may be sent twice: the caller's `idempotent` mark, else the classifier;
+ * a `SET` of literal values (what the session replays on a fresh connection) does nothing twice.
+ */
 export function kindOf(command: Command): 'read' | 'write' {
   const marked = (command._queryOptions ?? command._executeOptions)?.idempotent;
   if (typeof marked === 'boolean') return marked ? 'read' : 'write';
-  return classify(command.sql ?? '');
+  const sql = command.sql ?? '';
+  return sessionChange(sql)?.effect === 'replay' ? 'read' : classify(sql);
 }
 
 /** Whether the request may have reached the server: the command started, and an answer began or the error does not prove otherwise. */

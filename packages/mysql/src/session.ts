@@ -1,6 +1,6 @@
 import { sessionChange } from './classify.js';
 import { type Command, type Connection, isDead } from './mysql2.js';
-import type { GiveUpReason } from './transient.js';
+import { type GiveUpReason, isTransient } from './transient.js';
 
 /** Where a command waits for the connection that carries its session on: run it there, or fail it. */
 export interface Delivery {
@@ -14,6 +14,12 @@ class Pending {
 }
 
 const kSession = Symbol('bulwark.mysql.session');
+const kReplay = Symbol('bulwark.mysql.replay');
+
+/** A statement the session sent itself to give a fresh connection the caller's state (never retried on its own). */
+export function isReplay(command: Command): boolean {
+  return (command as unknown as Record<symbol, boolean>)[kReplay] === true;
+}
 type WithSession = Connection & { [kSession]?: Session };
 
 /** The session a connection carries (made on first use). */
@@ -143,12 +149,15 @@ export class Session {
   /** mysql2's own Query for an already formatted statement that set the session's state. */
   #replayCommand(fresh: Connection, sql: string): Command {
     const { createQuery } = fresh.constructor as unknown as { createQuery(sql: string, values: unknown, cb: (error: unknown) => void, config: unknown): Command };
-    return createQuery(sql, undefined, (error) => {
-      if (!error) return;
+    const command = createQuery(sql, undefined, (error) => {
+      // Lost with its connection: the next fresh connection replays it again, within the attempts of what waits behind it.
+      if (!error || isTransient(error)) return;
       // The fresh session lacks state the caller set: nothing may run on it as if it had it.
       this.#stuck = true;
       fresh.stream.destroy();
     }, fresh.config);
+    (command as unknown as Record<symbol, boolean>)[kReplay] = true;
+    return command;
   }
 
   #failed(dead: Connection, pending: Pending, error: unknown): void {

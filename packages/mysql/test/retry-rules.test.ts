@@ -148,6 +148,31 @@ describe('inside a transaction or a session the caller set up, never', () => {
     expect(retries).toMatchObject([{ why: 'read-lost' }]);
     held.release();
   });
+
+  it('a SET of a literal reset before its answer is sent again like a read (a connection setup statement does not fail)', async () => {
+    const held = await pool().getConnection();
+    const set = "SET time_zone = '+04:00'";
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(set) });
+    await expect(held.query(set)).resolves.toBeDefined();
+    expect(proxy.fired('reset-before-answer')).toBe(1);
+    expect((await held.query('SELECT @@session.time_zone AS tz'))[0]).toEqual([{ tz: '+04:00' }]);
+    held.release();
+  });
+
+  it('a replayed SET reset on the fresh connection is replayed again, and the session keeps retrying reads afterwards', async () => {
+    const held = await pool().getConnection();
+    const set = "SET time_zone = '+05:00'";
+    await held.query(set);
+    const read = 'SELECT @@session.time_zone AS tz, 1 AS n';
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(read) });
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(set) });
+    expect((await held.query(read))[0]).toEqual([{ tz: '+05:00', n: 1 }]);
+    expect(proxy.fired('reset-before-answer')).toBe(2);
+    const later = 'SELECT @@session.time_zone AS tz, 2 AS n';
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(later) });
+    expect((await held.query(later))[0]).toEqual([{ tz: '+05:00', n: 2 }]);
+    held.release();
+  });
 });
 
 describe('streaming rows', () => {
