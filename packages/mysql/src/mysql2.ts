@@ -47,6 +47,7 @@ export interface Connection extends EventEmitter {
   /** Set on a pool's connection while the pool holds it. */
   _pool?: Pool | null;
   addCommand(command: Command): Command;
+  _addCommandClosedState(command: Command): Command;
   release?(): void;
   destroy(): void;
 }

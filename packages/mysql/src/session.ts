@@ -15,12 +15,15 @@ class Pending {
 
 const kSession = Symbol('bulwark.mysql.session');
 const kReplay = Symbol('bulwark.mysql.replay');
+const kEnded = Symbol.for('bulwark.mysql.ended');
 
 /** A statement the session sent itself to give a fresh connection the caller's state (never retried on its own). */
 export function isReplay(command: Command): boolean {
   return (command as unknown as Record<symbol, boolean>)[kReplay] === true;
 }
 type WithSession = Connection & { [kSession]?: Session };
+
+const revived = new WeakSet<Connection>();
 
 /** The session a connection carries (made on first use). */
 export function sessionOf(connection: Connection): Session {
@@ -128,8 +131,39 @@ export class Session {
     }
     const Connection = dead.constructor as new (options: { config: unknown }) => Connection;
     const fresh = new Connection({ config: dead.config });
-    fresh.once('connect', () => (this.owner.threadId = fresh.threadId));
+    fresh.once('connect', () => this.#revive(fresh));
     this.#attach(fresh, pending);
+  }
+
+  /**
+   * The caller's own (not pooled) connection looks as live as the fresh one carrying its session:
+   * a client that checks mysql2's fields before reuse (Sequelize, Knex) keeps it and ends it, and
+   * its end reaches the fresh one. Its socket is the fresh one's from now on; its own is closed.
+   * A later fatal error of the fresh one shows on it again, as mysql2 would show it.
+   */
+  #revive(fresh: Connection): void {
+    const owner = this.owner;
+    owner.threadId = fresh.threadId;
+    if ((owner as unknown as Record<symbol, unknown>)[kEnded] || this.#current !== fresh) return;
+    owner.stream = fresh.stream;
+    // What it is given goes to the fresh connection (mysql2 sets the same after a fatal error).
+    owner.addCommand = owner._addCommandClosedState;
+    // Its state is the state of the connection whose socket it has: when that one dies too, it shows how.
+    if (!revived.has(owner)) {
+      revived.add(owner);
+      for (const key of ['_fatalError', '_protocolError', '_closing'] as const) {
+        let own: unknown = key === '_closing' ? false : null;
+        Object.defineProperty(owner, key, {
+          configurable: true,
+          enumerable: true,
+          get: () => {
+            const current = this.#current;
+            return current instanceof Pending || current === owner || current.stream !== owner.stream ? own : current[key];
+          },
+          set: (value: unknown) => (own = value),
+        });
+      }
+    }
   }
 
   #attach(fresh: Connection, pending: Pending): void {

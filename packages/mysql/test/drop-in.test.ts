@@ -112,6 +112,18 @@ describe('a drop-in for mysql2/promise', () => {
     await conn.end();
   });
 
+  it('after a retried read the connection the app holds looks live to a client that checks it, and its end() closes the fresh one', async () => {
+    const conn = await createConnection({ ...through, connectionLimit: undefined } as mysql.ConnectionOptions);
+    const inner = (conn as unknown as { connection: unknown }).connection as { state: string; _fatalError: unknown; _closing: boolean; stream: { destroyed: boolean } };
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT 20 AS n') });
+    expect((await conn.query('SELECT 20 AS n'))[0]).toEqual([{ n: 20 }]);
+    // What Sequelize's and Knex's pools check before reusing a connection.
+    expect({ state: inner.state, fatal: inner._fatalError, closing: Boolean(inner._closing), destroyed: inner.stream.destroyed }).toEqual({ state: 'authenticated', fatal: null, closing: false, destroyed: false });
+    const [[who]] = (await conn.query('SELECT CONNECTION_ID() AS id')) as unknown as [[{ id: number }]];
+    await conn.end();
+    await expect.poll(async () => (await direct(db, `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = ${who.id}`))[0]).toEqual([{ n: 0 }]);
+  });
+
   it('wraps a callback mysql2 pool: query with a callback, getConnection and promise()', async () => {
     const pool = wrapPool(mysqlCallback.createPool(through));
     proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT 14 AS n') });
