@@ -83,12 +83,13 @@ describe('the breaker flag over mysql2', () => {
   it('opens no resource before a pool is made, and close() puts mysql2 back as it was', async () => {
     const probe = `/dev/shm/bulwark.${process.getuid!()}.mysql_localhost_3306`;
     rmSync(probe, { force: true });
-    const raw = mysql.createPool;
+    const { Connection } = createRequire(import.meta.url)('mysql2') as { Connection: { prototype: { addCommand: unknown } } };
+    const addCommand = Connection.prototype.addCommand;
     const guards = enable({ breaker: true });
     expect(existsSync(probe)).toBe(false);
-    expect(mysql.createPool).not.toBe(raw);
+    expect(Connection.prototype.addCommand).not.toBe(addCommand);
     await guards.close();
-    expect(mysql.createPool).toBe(raw);
+    expect(Connection.prototype.addCommand).toBe(addCommand);
   });
 
   it('rejects bad resource options at enable(), naming them', () => {

@@ -43,18 +43,21 @@ describe('the mysql flag', () => {
     expect(child.stderr).toMatch(/retryReads.attempts must be an integer from 1 to 1000, got 0/);
   });
 
-  it('enable({ mysql: true }) patches mysql2 in this process and close() undoes it', async () => {
+  it("enable({ mysql: true }) hooks mysql2's own classes in this process and close() undoes it", async () => {
     const mysql = require('mysql2/promise') as typeof import('mysql2/promise');
+    const { Connection } = require('mysql2') as { Connection: { prototype: { addCommand: unknown } } };
     const raw = mysql.createPool;
+    const addCommand = Connection.prototype.addCommand;
     const guards = enable({ mysql: true });
-    expect(mysql.createPool).not.toBe(raw);
+    expect(mysql.createPool).toBe(raw); // mysql2's factories and objects stay its own
+    expect(Connection.prototype.addCommand).not.toBe(addCommand);
     const pool = mysql.createPool({ host: proxy.host, port: proxy.port, user: 'root', database: 'bulwark' });
     proxy.clear().fault({ kind: 'reset-before-answer', count: 1, match: /^SELECT 43/ });
     expect((await pool.query('SELECT 43 AS n'))[0]).toEqual([{ n: 43 }]);
     await pool.end();
     await guards.close();
     await guards.close();
-    expect(mysql.createPool).toBe(raw);
+    expect(Connection.prototype.addCommand).toBe(addCommand);
     expect(() => enable({ mysql: { retryReads: { attempts: -1 } } })).toThrow(/retryReads.attempts/);
   });
 

@@ -2,7 +2,7 @@
 export type StatementKind = 'read' | 'write';
 
 /** What a statement does to the connection's session, for a connection the caller holds. */
-export type SessionEffect = 'begin' | 'end' | 'session' | undefined;
+export type SessionEffect = 'begin' | 'end' | 'replay' | 'session' | undefined;
 
 const readStarts = new Set(['SELECT', 'SHOW', 'DESCRIBE', 'DESC', 'EXPLAIN', 'VALUES', 'TABLE', 'WITH']);
 // A read that locks rows, writes a file or a variable is not safe to repeat.
@@ -31,15 +31,53 @@ export function classify(sql: string): StatementKind {
   return 'read';
 }
 
-/** What a statement run on a held connection does to its transaction or session state. */
+/**
+ * What a statement does to its connection's session: it opens (`begin`) or closes (`end`) a
+ * transaction, sets state a fresh connection can be given again by running it once more
+ * (`replay`: `SET` of session or user variables to literal values, `SET NAMES`, `SET CHARACTER
+ * SET`, `SET SESSION TRANSACTION ...`, `USE db`), or sets state that cannot be carried over
+ * (`session`: a temporary table, a lock, `PREPARE`, `@x :=`, `SELECT ... INTO @x`, a `SET` whose
+ * value is an expression, `SET TRANSACTION` for the next transaction only).
+ */
 export function sessionEffect(sql: string): SessionEffect {
-  const text = normalize(sql);
-  if (/^(START\s+TRANSACTION|BEGIN\b(?!\s+NOT\s+ATOMIC)|XA\s+(START|BEGIN))/.test(text)) return 'begin';
-  if (/^SET\s+(@@(SESSION\.)?|SESSION\s+|LOCAL\s+)?AUTOCOMMIT\s*=\s*(0|OFF|FALSE)\b/.test(text)) return 'begin';
-  if (/^(COMMIT|ROLLBACK)\b(?!\s+(WORK\s+)?TO\b)/.test(text)) return 'end';
-  if (/^(SET|USE|PREPARE|LOCK|CREATE\s+TEMPORARY|DROP\s+TEMPORARY)\b/.test(text)) return 'session';
-  if (/\b(GET_LOCK|SETVAL|NEXTVAL)\s*\(|@\w*\s*:=|\bINTO\s+@/.test(text)) return 'session';
+  return sessionChange(sql)?.effect;
+}
+
+/** The session effect of `sql`, and for `replay` the name of what it sets (a later SET of it replaces it). */
+export function sessionChange(sql: string): { readonly effect: SessionEffect; readonly key: string } | undefined {
+  // Most statements are plain SELECTs: decide those without normalizing.
+  if (/^\s*select\b/i.test(sql) && !/get_lock|setval|nextval|@/i.test(sql)) return undefined;
+  const text = normalize(sql).replace(/;\s*$/, '');
+  if (/^(START\s+TRANSACTION|BEGIN\b(?!\s+NOT\s+ATOMIC)|XA\s+(START|BEGIN))/.test(text)) return { effect: 'begin', key: '' };
+  if (/^SET\s+(@@(SESSION\.)?|SESSION\s+|LOCAL\s+)?AUTOCOMMIT\s*=\s*(0|OFF|FALSE)$/.test(text)) return { effect: 'begin', key: '' };
+  if (/^SET\s+(@@(SESSION\.)?|SESSION\s+|LOCAL\s+)?AUTOCOMMIT\s*=\s*(1|ON|TRUE)$/.test(text)) return { effect: 'end', key: '' };
+  if (/^(COMMIT|ROLLBACK)\b(?!\s+(WORK\s+)?TO\b)/.test(text)) return { effect: 'end', key: '' };
+  if (/^SET\b/.test(text)) return setChange(text);
+  if (/^USE\s+(NAME|[A-Z0-9_$]+)$/.test(text)) return { effect: 'replay', key: 'use' };
+  if (/^(USE|PREPARE|LOCK|CREATE\s+TEMPORARY|DROP\s+TEMPORARY)\b/.test(text)) return { effect: 'session', key: '' };
+  if (/\b(GET_LOCK|SETVAL|NEXTVAL)\s*\(|@\w*\s*:=|\bINTO\s+@/.test(text)) return { effect: 'session', key: '' };
   return undefined;
+}
+
+const literal = String.raw`(''|[-+]?\d+(\.\d+)?([E][-+]?\d+)?|[A-Z_][A-Z0-9_]*|NAME)`;
+const assignment = new RegExp(String.raw`^(SESSION\s+|LOCAL\s+|@@SESSION\.|@@LOCAL\.|@@)?(@?[A-Z_][A-Z0-9_$.]*|@NAME)\s*:?=\s*${literal}$`);
+
+/** A `SET` statement: replayable when every assignment gives a session or user variable a literal. */
+function setChange(text: string): { readonly effect: SessionEffect; readonly key: string } | undefined {
+  if (/^SET\s+NAMES\s+(NAME|''|[A-Z0-9_]+)(\s+COLLATE\s+(NAME|''|[A-Z0-9_]+))?$/.test(text)) return { effect: 'replay', key: 'names' };
+  if (/^SET\s+(CHARACTER\s+SET|CHARSET)\s+(NAME|''|[A-Z0-9_]+)$/.test(text)) return { effect: 'replay', key: 'names' };
+  const transaction = /^SET\s+(SESSION\s+)?TRANSACTION\s+(.*)$/.exec(text);
+  if (transaction) return transaction[1] ? { effect: 'replay', key: /ISOLATION/.test(transaction[2]!) ? 'isolation' : 'access' } : { effect: 'session', key: '' };
+  if (/^SET\s+(GLOBAL|PERSIST|PERSIST_ONLY)\s|^SET\s+@@(GLOBAL|PERSIST)\./.test(text)) return undefined; // the server's, not the session's
+  const parts = text.replace(/^SET\s+/, '').split(',');
+  if (/\(/.test(text)) return { effect: 'session', key: '' };
+  const names: string[] = [];
+  for (const part of parts) {
+    const m = assignment.exec(part.trim());
+    if (!m) return { effect: 'session', key: '' };
+    names.push(m[2]!);
+  }
+  return { effect: 'replay', key: `set ${names.join(',')}` };
 }
 
 /** Upper-cased SQL without comments, string literals, quoted names or leading parentheses. */

@@ -1,9 +1,12 @@
-import { checkBoolean, checkFunction, checkNumber, checkOptions, InvalidOptionError } from '@bulwark/core';
+import { InvalidOptionError, checkBoolean, checkFunction, checkNumber, checkOptions, processGlobal } from '@bulwark/core';
 
 /** Anything that runs work under a guard: `@bulwark/breaker`'s `resource(...)` fits. */
-export interface Resource {
+export interface Runner {
   run<T>(fn: () => Promise<T>): Promise<T>;
 }
+
+/** @deprecated renamed `Runner` (it clashed with `@bulwark/breaker`'s `Resource` class). */
+export type Resource = Runner;
 
 /** What `onRetry` and the `bulwark:mysql:retry` channel get: numbers and names, never SQL or values. */
 export interface RetryInfo {
@@ -16,9 +19,10 @@ export interface RetryInfo {
   readonly code: string;
   readonly delayMs: number;
   readonly elapsedMs: number;
-  /** `query` or `execute`, and `read` or `write` as classified. */
+  /** `query`, `execute`, or `connect` for a pool's connection that failed to open. */
   readonly method: string;
-  readonly kind: 'read' | 'write';
+  /** `read` or `write` as classified; `none` for `connect`. */
+  readonly kind: 'read' | 'write' | 'none';
 }
 
 export interface RetryReadsOptions {
@@ -38,9 +42,9 @@ export interface WrapOptions {
   /** `true` for the defaults, `false` to send every statement once, or retry options. @default true */
   readonly retryReads?: boolean | RetryReadsOptions;
   /** Every attempt runs through `resource.run` (a breaker/bulkhead). @default undefined (attempts run directly, unless `resourceFor` picks one) */
-  readonly resource?: Resource;
+  readonly resource?: Runner;
   /** Picks the resource for a server (`host` is the socket path for a Unix socket), when `resource` is not given. @default undefined (no resource) */
-  readonly resourceFor?: (host: string, port: number) => Resource | undefined;
+  readonly resourceFor?: (host: string, port: number) => Runner | undefined;
 }
 
 /** Where a pool or connection points: mysql2's connection config, as far as `resourceFor` needs it. */
@@ -57,12 +61,13 @@ export interface Policy {
   readonly backoffMs: number;
   readonly maxBackoffMs: number;
   readonly onRetry: ((info: RetryInfo) => void) | undefined;
-  readonly resource: Resource | undefined;
+  readonly resource: Runner | undefined;
 }
 
 const wrapKeys = ['retryReads', 'resource', 'resourceFor'];
 const retryKeys = ['attempts', 'deadlineMs', 'backoffMs', 'maxBackoffMs', 'onRetry'];
-let defaults: WrapOptions = {};
+// Shared by the ESM and the CJS copy of this package, so the umbrella's defaults reach both.
+const defaults = processGlobal('mysql.defaults', () => ({ options: {} as WrapOptions }));
 
 /**
  * Sets options every pool and connection created afterwards starts from (the `bulwark` umbrella
@@ -71,23 +76,27 @@ let defaults: WrapOptions = {};
  */
 export function setDefaults(options: WrapOptions): WrapOptions {
   checkValues(checkOptions('defaults', options, wrapKeys));
-  const previous = defaults;
-  defaults = options;
+  const previous = defaults.options;
+  defaults.options = options;
   return previous;
 }
 
 /** `options` over the defaults, their keys checked. */
-const merged = (options: WrapOptions | undefined): WrapOptions => ({ ...defaults, ...checkOptions('options', options, wrapKeys) });
+const merged = (options: WrapOptions | undefined): WrapOptions => ({ ...defaults.options, ...checkOptions('options', options, wrapKeys) });
 
 /** Throws, naming the option and value, when `options` are bad; opens nothing (no `resourceFor` call). */
 export function checkWrapOptions(options: WrapOptions | undefined): void {
   checkValues(merged(options));
 }
 
-/** Checks `options` over the defaults and resolves the retry policy for `server` (a Unix socket's path stands for its host). */
-export function resolvePolicy(options: WrapOptions | undefined, server: ServerConfig): Policy {
+/**
+ * Checks `options` over the defaults and resolves the retry policy; with `server` (a pool's
+ * address, a Unix socket's path standing for its host) it also picks the pool's resource.
+ */
+export function resolvePolicy(options: WrapOptions | undefined, server?: ServerConfig): Policy {
   const o = merged(options);
-  return { ...checkValues(o), resource: o.resource ?? o.resourceFor?.(server.socketPath ?? server.host ?? 'localhost', server.port ?? 3306) };
+  const resource = o.resource ?? (server ? o.resourceFor?.(server.socketPath ?? server.host ?? 'localhost', server.port ?? 3306) : undefined);
+  return { ...checkValues(o), resource };
 }
 
 /** Checks every value of `o` (its keys are checked) and defaults the retry settings. */
@@ -95,7 +104,7 @@ function checkValues(o: WrapOptions): Omit<Policy, 'resource'> {
   const retryReads = o.retryReads ?? true;
   const r = typeof retryReads === 'object' ? checkOptions('retryReads', retryReads, retryKeys) : {};
   if (typeof retryReads !== 'object') checkBoolean('retryReads', retryReads);
-  if (o.resource !== undefined && typeof (o.resource as Resource)?.run !== 'function')
+  if (o.resource !== undefined && typeof (o.resource as Runner)?.run !== 'function')
     throw new InvalidOptionError('resource', o.resource, 'an object with a run(fn) method');
   if (o.resourceFor !== undefined) checkFunction<NonNullable<WrapOptions['resourceFor']>>('resourceFor', o.resourceFor);
   return {

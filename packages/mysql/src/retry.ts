@@ -1,140 +1,152 @@
-import { delay, publish } from '@bulwark/core';
-import type { Channel, CoreConnection } from './channel.js';
+import { notify, publish } from '@bulwark/core';
+import { classify, sessionChange } from './classify.js';
+import type { Command } from './mysql2.js';
+import { usesPreparedHandle } from './mysql2.js';
 import type { Policy, RetryInfo } from './options.js';
-import type { Statement } from './statement.js';
-import { type BulwarkFacts, type GiveUpReason, type MysqlError, giveUp, isTransient, neverSent } from './transient.js';
+import { type BulwarkFacts, type GiveUpReason, type MysqlError, neverSent, withFacts } from './transient.js';
 
-/** Marks a failure with whether the request reached the server. */
-export class AttemptError {
-  constructor(
-    readonly error: MysqlError,
-    readonly sent: boolean,
-  ) {}
+const kAttempt = Symbol('bulwark.mysql.attempt');
+interface Attempt {
+  tries: number;
+  readonly started: number;
+  /** What pinned the session when the statement was issued (its own effect does not pin itself). */
+  readonly pinned: GiveUpReason | undefined;
+  /** The error the statement first met: what the caller gets if the retries do not succeed. */
+  first?: unknown;
+}
+type Stamped = Command & { [kAttempt]?: Attempt };
 
-  /** A connection lost under a request: sent, unless the error proves it never left the client. */
-  static lost(error: MysqlError): AttemptError {
-    return new AttemptError(error, !neverSent(error));
-  }
+/** Notes when a statement was first issued (the deadline runs from there, on a monotonic clock) and what pinned its session then. */
+export function stamp(command: Command, pinned: GiveUpReason | undefined): void {
+  (command as Stamped)[kAttempt] ??= { tries: 1, started: performance.now(), pinned };
 }
 
-/** Sends `statement` once on `connection`; resolves with mysql2's `[rows, fields]`. */
-function send(connection: CoreConnection, statement: Statement, remainingMs: number): Promise<[unknown, unknown]> {
-  let request = statement.request;
-  // PEP 475: a caller's own timeout covers the retries too, so each attempt gets what is left.
-  if (typeof request === 'object' && typeof request.timeout === 'number')
-    request = { ...request, timeout: Math.max(1, Math.min(request.timeout, remainingMs)) };
-  return new Promise((resolve, reject) => {
-    const callback = (error: MysqlError | null, rows: unknown, fields: unknown) => {
-      if (error) reject(AttemptError.lost(error));
-      else resolve([rows, fields]);
-    };
-    if (statement.values === undefined) connection[statement.method](request, callback);
-    else connection[statement.method](request, statement.values, callback);
-  });
-}
-
-/** Runs one attempt: acquire, send, give back. */
-async function attempt<T>(channel: Channel, policy: Policy, run: (c: CoreConnection) => Promise<T>): Promise<T> {
-  const once = async () => {
-    let connection: CoreConnection;
-    try {
-      connection = await channel.acquire();
-    } catch (error) {
-      throw new AttemptError(error as MysqlError, false);
-    }
-    try {
-      const result = await run(connection);
-      channel.done(connection, false);
-      return result;
-    } catch (failure) {
-      const fatal = failure instanceof AttemptError ? failure.error.fatal === true : true;
-      channel.done(connection, fatal);
-      throw failure;
-    }
-  };
-  if (!policy.resource) return once();
-  // The resource (its circuit's errorFilter, its events) sees mysql2's own error, not our wrapper.
-  let failed: AttemptError | undefined;
-  const unwrapped = () =>
-    once().catch((failure: unknown) => {
-      if (!(failure instanceof AttemptError)) throw failure;
-      failed = failure;
-      throw failure.error;
-    });
-  return policy.resource.run(unwrapped).catch((error: unknown) => {
-    throw failed !== undefined && failed.error === error ? failed : error;
-  });
-}
-
-/** Decides whether a failed attempt may be sent again; returns the reason not to, if any. */
-function verdict(failure: AttemptError, statement: Statement, channel: Channel, policy: Policy, tries: number, elapsedMs: number): GiveUpReason | undefined {
-  if (!isTransient(failure.error)) return 'not-transient';
-  const pinned = channel.pinned();
-  if (pinned) return pinned;
-  if (failure.sent && statement.kind !== 'read') return 'write-in-doubt';
-  if (!policy.retry || tries >= policy.attempts || elapsedMs >= policy.deadlineMs) return 'attempts-exhausted';
-  return undefined;
+function attemptOf(command: Command): Attempt {
+  return ((command as Stamped)[kAttempt] ??= { tries: 1, started: performance.now(), pinned: undefined });
 }
 
 /**
- * Runs `statement` under the retry rules, each attempt through `once` (given the time the deadline
- * leaves); failures not retried carry `err.bulwark`. `delivered()` is true once a streamed row
- * reached the caller, which rules out any retry.
+ * `read` when the statement may be sent twice: the caller's `idempotent` mark, else the classifier;
+ * a `SET` of literal values (what the session replays on a fresh connection) does nothing twice.
  */
-export async function withRetries<T>(
-  channel: Channel,
-  policy: Policy,
-  statement: Statement,
-  once: (connection: CoreConnection, remainingMs: number) => Promise<T>,
-  delivered: () => boolean = () => false,
-): Promise<T> {
-  const started = Date.now();
-  for (let tries = 1; ; tries++) {
-    try {
-      return await attempt(channel, policy, (c) => once(c, policy.deadlineMs - (Date.now() - started)));
-    } catch (failure) {
-      const elapsedMs = Date.now() - started;
-      if (!(failure instanceof AttemptError)) giveUp(failure, { attempts: tries, retried: tries > 1, reason: 'not-transient' });
-      const reason = delivered() ? 'rows-delivered' : verdict(failure, statement, channel, policy, tries, elapsedMs);
-      if (reason) {
-        const facts: BulwarkFacts = { attempts: tries, retried: tries > 1, reason };
-        if (reason !== 'not-transient') publish('mysql', 'give-up', { ...facts, code: codeOf(failure.error), method: statement.method, kind: statement.kind });
-        giveUp(failure.error, facts);
-      }
-      await pause(policy, statement, failure, tries, elapsedMs);
-    }
-  }
+export function kindOf(command: Command): 'read' | 'write' {
+  const marked = (command._queryOptions ?? command._executeOptions)?.idempotent;
+  if (typeof marked === 'boolean') return marked ? 'read' : 'write';
+  const sql = command.sql ?? '';
+  return sessionChange(sql)?.effect === 'replay' ? 'read' : classify(sql);
 }
 
-/** Sends `statement` under the retry rules; resolves with mysql2's `[rows, fields]`. */
-export function runStatement(channel: Channel, policy: Policy, statement: Statement): Promise<[unknown, unknown]> {
-  return withRetries(channel, policy, statement, (c, remainingMs) => send(c, statement, remainingMs));
+/** Whether the request may have reached the server: the command started, and an answer began or the error does not prove otherwise. */
+function sent(command: Command, error: unknown): boolean {
+  if (command.next === null) return false;
+  const answered = (command._fields?.length ?? 0) > 0 || ((command as { _rows?: unknown[] })._rows?.length ?? 0) > 0;
+  return answered || !neverSent(error);
 }
 
-/** Reports a retry and waits the jittered backoff, cut to the time the deadline leaves. */
-async function pause(policy: Policy, statement: Pick<Statement, 'method' | 'kind'>, failure: AttemptError, tries: number, elapsedMs: number): Promise<void> {
-  const delayMs = Math.min(backoff(policy, tries), Math.max(0, policy.deadlineMs - elapsedMs));
-  const info: RetryInfo = {
-    attempt: tries,
+/** A streaming command whose caller already got fields or rows. */
+function delivered(command: Command): boolean {
+  return !command.onResult && (command._fields?.length ?? 0) > 0;
+}
+
+/** Why `command`, which lost its connection with `error`, must not be sent again; undefined when it may. */
+export function verdict(command: Command, error: unknown, policy: Policy): GiveUpReason | undefined {
+  if (delivered(command)) return 'rows-delivered';
+  const attempt = attemptOf(command);
+  const pinned = attempt.pinned ?? (usesPreparedHandle(command) ? 'in-transaction' : undefined);
+  if (pinned) return pinned;
+  if (sent(command, error) && kindOf(command) !== 'read') return 'write-in-doubt';
+  if (!policy.retry || attempt.tries >= policy.attempts || performance.now() - attempt.started >= policy.deadlineMs) return 'attempts-exhausted';
+  return undefined;
+}
+
+/** The facts for a command given up with `reason`, published unless the error was never the guard's business. */
+export function giveUpFacts(command: Command, error: unknown, reason: GiveUpReason): BulwarkFacts {
+  const { tries } = attemptOf(command);
+  const facts: BulwarkFacts = { attempts: tries, retried: tries > 1, reason };
+  if (reason !== 'not-transient') publish('mysql', 'give-up', { ...facts, code: codeOf(error), method: methodOf(command), kind: kindOf(command) });
+  return facts;
+}
+
+/** The error `command` first met, when it was retried (the caller gets that one, not a reconnect's). */
+export function firstError(command: Command): unknown {
+  return attemptOf(command).first;
+}
+
+/**
+ * Makes the next notification of `command` carry `facts` on its error (the error object stays
+ * mysql2's); a retried statement gets the error it first met instead of a later attempt's.
+ */
+export function markNextError(command: Command, facts: BulwarkFacts): void {
+  const onResult = command.onResult;
+  if (!onResult) return;
+  const first = attemptOf(command).first;
+  command.onResult = function (this: unknown, error: unknown, ...results: unknown[]) {
+    command.onResult = onResult;
+    const given = error && first ? first : error;
+    if (given) withFacts(given, facts);
+    return onResult.call(this, given, ...results);
+  };
+}
+
+// Own fields mysql2's commands keep across a retry: what the caller gave and who listens.
+const kept = new Set(['sql', 'values', 'onResult', '_events', '_eventsCount', '_maxListeners', 'namedPlaceholders', '_queryOptions', '_executeOptions', 'timeout', 'parameters', '_streamFactory']);
+
+/**
+ * Puts `command` back as mysql2 built it, to be added to a fresh connection: its state comes from a
+ * pristine command of the same class; the caller's SQL, callback and listeners stay. Counts the
+ * attempt, cuts a caller's `timeout` to what the deadline leaves (PEP 475), reports the retry and
+ * returns the backoff to wait.
+ */
+export function prepareRetry(command: Command, error: unknown, policy: Policy): number {
+  const why = sent(command, error) ? 'read-lost' : 'not-sent';
+  if (command.queryTimeout) clearTimeout(command.queryTimeout);
+  const options = command._queryOptions ?? command._executeOptions;
+  const pristine = new (command.constructor as new (options: unknown, callback: unknown) => Record<string, unknown>)(options, undefined);
+  const target = command as unknown as Record<string, unknown>;
+  for (const key of Object.keys(pristine)) if (!kept.has(key)) target[key] = pristine[key];
+  if (Object.hasOwn(command, 'start')) delete command.start; // mysql2 stubs it when a prepare failed
+  const attempt = attemptOf(command);
+  attempt.first ??= error;
+  const elapsedMs = performance.now() - attempt.started;
+  const remainingMs = policy.deadlineMs - elapsedMs;
+  if (typeof command.timeout === 'number' && command.timeout > 0) command.timeout = Math.max(1, Math.min(command.timeout, remainingMs));
+  const delayMs = Math.min(backoff(policy, attempt.tries), Math.max(0, remainingMs));
+  report(policy, {
+    attempt: attempt.tries,
     attempts: policy.attempts,
-    why: failure.sent ? 'read-lost' : 'not-sent',
-    code: codeOf(failure.error),
+    why,
+    code: codeOf(error),
     delayMs,
     elapsedMs,
-    method: statement.method,
-    kind: statement.kind,
-  };
+    method: methodOf(command),
+    kind: kindOf(command),
+  });
+  attempt.tries++;
+  return delayMs;
+}
+
+/** Takes back the attempt `prepareRetry` counted, when the retry could not be made. */
+export function cancelRetry(command: Command): void {
+  attemptOf(command).tries--;
+}
+
+/** Publishes a retry and tells `onRetry` (isolated: a throwing observer changes nothing). */
+export function report(policy: Policy, info: RetryInfo): void {
   publish('mysql', 'retry', info);
-  policy.onRetry?.(info);
-  if (delayMs > 0) await delay(delayMs);
+  if (policy.onRetry) notify(policy.onRetry, info);
 }
 
 /** Full-jitter exponential backoff: a random wait up to base * 2^(attempt-1), capped. */
-function backoff(policy: Policy, attempt: number): number {
+export function backoff(policy: Policy, attempt: number): number {
   const ceiling = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** (attempt - 1));
   return Math.round(Math.random() * ceiling);
 }
 
-function codeOf(error: MysqlError): string {
-  return error.code ?? (error.fatal ? 'CONNECTION_CLOSED' : 'UNKNOWN');
+export function codeOf(error: unknown): string {
+  const e = error as MysqlError | undefined;
+  return e?.code ?? (e?.fatal ? 'CONNECTION_CLOSED' : 'UNKNOWN');
+}
+
+function methodOf(command: Command): 'query' | 'execute' {
+  return command._executeOptions ? 'execute' : 'query';
 }

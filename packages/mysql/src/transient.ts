@@ -1,16 +1,10 @@
-import { isBulwarkError } from '@bulwark/core';
+import { type GiveUpFacts, addGiveUpFacts, isBulwarkError } from '@bulwark/core';
 
 /** Why a failed statement was not retried (`err.bulwark.reason`). */
 export type GiveUpReason = 'write-in-doubt' | 'in-transaction' | 'rows-delivered' | 'attempts-exhausted' | 'not-transient';
 
-/** What `err.bulwark` holds on a failure the wrapper let through. */
-export interface BulwarkFacts {
-  /** Attempts made, the failed one included. */
-  readonly attempts: number;
-  /** Whether the statement was sent again at least once. */
-  readonly retried: boolean;
-  readonly reason: GiveUpReason;
-}
+/** What `err.bulwark` holds on a failure the guard let through: core's one shape. */
+export type BulwarkFacts = GiveUpFacts<GiveUpReason>;
 
 export interface MysqlError extends Error {
   code?: string;
@@ -60,22 +54,7 @@ export function neverSent(error: unknown): boolean {
   return e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED' || e.code === 'ERR_STREAM_WRITE_AFTER_END';
 }
 
-interface CoreConnectionState {
-  _fatalError?: unknown;
-  _protocolError?: unknown;
-  _closing?: boolean;
-  stream?: { destroyed?: boolean; readableEnded?: boolean; writable?: boolean };
-}
-
-/** True when a connection the pool handed out is already dead: sending on it would fail. */
-export function isDead(connection: object): boolean {
-  const c = connection as CoreConnectionState;
-  const stream = c.stream;
-  return Boolean(c._fatalError || c._protocolError || c._closing || !stream || stream.destroyed || stream.readableEnded || stream.writable === false);
-}
-
-/** Adds the wrapper's facts to mysql2's own error and returns it. */
-export function giveUp(error: unknown, facts: BulwarkFacts): never {
-  if (error && typeof error === 'object') (error as MysqlError).bulwark = facts;
-  throw error;
+/** Adds the guard's facts to mysql2's own error and returns it. */
+export function withFacts<E>(error: E, facts: BulwarkFacts): E {
+  return addGiveUpFacts(error, facts);
 }

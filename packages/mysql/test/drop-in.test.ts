@@ -3,7 +3,7 @@ import mysql from 'mysql2/promise';
 import mysqlCallback from 'mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultProxy, MariaDbAddress } from '@bulwark/test-rig';
-import { type Resource, createConnection, createPool, isWrapped, setDefaults, wrapPool } from '../dist/index.js';
+import { type Runner, createConnection, createPool, isWrapped, setDefaults, wrapPool } from '../dist/index.js';
 import { direct, exactly, failure, rig } from './helpers.js';
 
 let db: MariaDbAddress;
@@ -41,11 +41,11 @@ describe('a drop-in for mysql2/promise', () => {
     await pool.end();
   });
 
-  it('errors are mysql2 errors, with the same code, errno and sqlState, plus err.bulwark', async () => {
+  it('errors are mysql2 errors, with the same code, errno and sqlState; one the guard had no say in is untouched', async () => {
     const pool = createPool(through);
     const error = (await failure(pool.query('INSERT INTO dropin VALUES (2, "dup")'))) as Error & Record<string, unknown>;
     expect(error).toMatchObject({ code: 'ER_DUP_ENTRY', errno: 1062, sqlState: '23000' });
-    expect(error.bulwark).toEqual({ attempts: 1, retried: false, reason: 'not-transient' });
+    expect(Object.keys(error)).not.toContain('bulwark');
     await pool.end();
   });
 
@@ -103,6 +103,27 @@ describe('a drop-in for mysql2/promise', () => {
     conn.destroy();
   });
 
+  it('createConnection with no backoff: a read reset before its answer still answers on the fresh connection', async () => {
+    const conn = await createConnection({ ...through, connectionLimit: undefined } as mysql.ConnectionOptions, { retryReads: { backoffMs: 0 } });
+    for (const n of [17, 18, 19]) {
+      proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(`SELECT ${n} AS n`) });
+      expect((await conn.query(`SELECT ${n} AS n`))[0]).toEqual([{ n }]);
+    }
+    await conn.end();
+  });
+
+  it('after a retried read the connection the app holds looks live to a client that checks it, and its end() closes the fresh one', async () => {
+    const conn = await createConnection({ ...through, connectionLimit: undefined } as mysql.ConnectionOptions);
+    const inner = (conn as unknown as { connection: unknown }).connection as { state: string; _fatalError: unknown; _closing: boolean; stream: { destroyed: boolean } };
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT 20 AS n') });
+    expect((await conn.query('SELECT 20 AS n'))[0]).toEqual([{ n: 20 }]);
+    // What Sequelize's and Knex's pools check before reusing a connection.
+    expect({ state: inner.state, fatal: inner._fatalError, closing: Boolean(inner._closing), destroyed: inner.stream.destroyed }).toEqual({ state: 'authenticated', fatal: null, closing: false, destroyed: false });
+    const [[who]] = (await conn.query('SELECT CONNECTION_ID() AS id')) as unknown as [[{ id: number }]];
+    await conn.end();
+    await expect.poll(async () => (await direct(db, `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = ${who.id}`))[0]).toEqual([{ n: 0 }]);
+  });
+
   it('wraps a callback mysql2 pool: query with a callback, getConnection and promise()', async () => {
     const pool = wrapPool(mysqlCallback.createPool(through));
     proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT 14 AS n') });
@@ -134,24 +155,32 @@ describe('events and the breaker hook', () => {
     await pool.end();
   });
 
-  it('runs every attempt through resource.run and never retries a shed request', async () => {
-    const runs: number[] = [];
+  it("runs each pool statement's connection through resource.run: a lost one fails the run, a shed request is never sent", async () => {
+    const outcomes: string[] = [];
     let shed = false;
-    const resource: Resource = {
+    const resource: Runner = {
       run: async (fn) => {
-        runs.push(1);
         if (shed) throw Object.assign(new Error('circuit open'), { code: 'ERR_CIRCUIT_OPEN' });
-        return fn();
+        return fn().then(
+          (value) => (outcomes.push('ok'), value),
+          (error: { code?: string }) => {
+            outcomes.push(error.code ?? 'error');
+            throw error;
+          },
+        );
       },
     };
     const pool = createPool(through, { resource });
     proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT 17') });
     await pool.query('SELECT 17');
-    expect(runs).toHaveLength(2);
+    expect(outcomes).toEqual([expect.stringMatching(/ECONNRESET|PROTOCOL_CONNECTION_LOST/)]);
+    await pool.query('SELECT 18');
+    expect(outcomes.at(-1)).toBe('ok');
     shed = true;
-    const error = await failure(pool.query('SELECT 18'));
+    const before = proxy.counts.commands;
+    const error = await failure(pool.query('SELECT 19'));
     expect(error.code).toBe('ERR_CIRCUIT_OPEN');
-    expect(error.bulwark).toEqual({ attempts: 1, retried: false, reason: 'not-transient' });
+    expect(proxy.counts.commands).toBe(before);
     await pool.end();
   });
 

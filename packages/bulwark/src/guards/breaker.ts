@@ -50,7 +50,10 @@ export const breaker = {
     cleanup.defer(() => void setDefaults(previous));
     cleanup.defer(() => opened.forEach((r) => r.close()));
     // Without the mysql flag, mysql2 is still patched so that its pools reach the resources.
-    if (!flags.mysql) cleanup.defer(instrumentMysql2({ retryReads: false }));
+    if (!flags.mysql) {
+      const instrumented = instrumentMysql2({ retryReads: false });
+      cleanup.defer(() => instrumented.close());
+    }
     return closeWith(() => cleanup.run());
   },
 } satisfies GuardPlugin<ResourceOptions>;
