@@ -29,13 +29,19 @@ function sysvPair(procs) {
 
 async function contended(ipc) {
   const name = `bench-contended-${process.pid}-${ipc}`;
-  const children = Array.from({ length: 4 }, () => spawn(process.execPath, [here('./fixtures/breaker-contender.mjs'), name, ipc, String(PAIRS / 4)], { stdio: ['ignore', 'pipe', 'inherit'] }));
-  const outputs = await Promise.all(children.map(async (child) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    await once(child, 'close');
-    return Number(out);
-  }));
+  const children = Array.from({ length: 4 }, () =>
+    spawn(process.execPath, [here('./fixtures/breaker-contender.mjs'), name, ipc, String(PAIRS / 4)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+  const outputs = await Promise.all(
+    children.map(async (child) => {
+      let out = '';
+      child.stdout.on('data', (chunk) => (out += chunk));
+      await once(child, 'close');
+      return Number(out);
+    }),
+  );
   rmSync(`/dev/shm/bulwark.${uid}.${name}`, { force: true });
   return outputs.reduce((a, b) => a + b, 0) / outputs.length;
 }
@@ -70,11 +76,21 @@ const work = async () => undefined;
 async function runAgainstFire(circuit, label, id) {
   const res = resource(`bench-run-${process.pid}-${id}`, { tickets: 4, circuit });
   const bare = new CircuitBreaker(work, circuit);
-  const [opossumNs, runNs] = await interleavedMedians(16, [() => nsPerCall(() => bare.fire(), 100_000), () => nsPerCall(() => res.run(work), 100_000)]);
+  const [opossumNs, runNs] = await interleavedMedians(16, [
+    () => nsPerCall(() => bare.fire(), 100_000),
+    () => nsPerCall(() => res.run(work), 100_000),
+  ]);
   res.close();
   rmSync(`/dev/shm/bulwark.${uid}.${res.name}`, { force: true });
   bare.shutdown();
-  return { name: `resource.run(work), ${label}`, value: runNs, unit: 'ns', anchor: 'opossum alone: fire()', anchorValue: opossumNs, target: '<= 1.1' };
+  return {
+    name: `resource.run(work), ${label}`,
+    value: runNs,
+    unit: 'ns',
+    anchor: 'opossum alone: fire()',
+    anchorValue: opossumNs,
+    target: '<= 1.1',
+  };
 }
 const runRows = [
   await runAgainstFire({ timeout: false }, 'timeout: false', 'untimed'),
@@ -85,15 +101,33 @@ const pairs = [];
 const sem1 = sysvPair(1);
 const sem4 = sysvPair(4);
 for (const ipc of ['posix', 'sysv']) {
-  pairs.push({ name: `ticket pair, ${ipc}, 1 process`, value: await uncontended(ipc), unit: 'ns', anchor: 'SysV semop pair, 1 process', anchorValue: sem1, target: '<= 0.1' });
-  pairs.push({ name: `ticket pair, ${ipc}, 4 processes`, value: await contended(ipc), unit: 'ns', anchor: 'SysV semop pair, 4 processes', anchorValue: sem4, target: '<= 0.1' });
+  pairs.push({
+    name: `ticket pair, ${ipc}, 1 process`,
+    value: await uncontended(ipc),
+    unit: 'ns',
+    anchor: 'SysV semop pair, 1 process',
+    anchorValue: sem1,
+    target: '<= 0.1',
+  });
+  pairs.push({
+    name: `ticket pair, ${ipc}, 4 processes`,
+    value: await contended(ipc),
+    unit: 'ns',
+    anchor: 'SysV semop pair, 4 processes',
+    anchorValue: sem4,
+    target: '<= 0.1',
+  });
 }
 if (sem1 === undefined) console.log('no C compiler (cc): install gcc to measure the SysV semaphore reference');
 
 const cockatiel = bulkhead(4, 0);
 const capacity = new CircuitBreaker(async () => undefined, { capacity: 4, timeout: false });
 const inProcess = [
-  { name: 'cockatiel bulkhead(4).execute(noop)', value: await median(5, () => nsPerCall(() => cockatiel.execute(noop), 200_000)), unit: 'ns' },
+  {
+    name: 'cockatiel bulkhead(4).execute(noop)',
+    value: await median(5, () => nsPerCall(() => cockatiel.execute(noop), 200_000)),
+    unit: 'ns',
+  },
   { name: 'opossum { capacity: 4 }.fire(noop)', value: await median(5, () => nsPerCall(() => capacity.fire(), 200_000)), unit: 'ns' },
   ...runRows,
 ];
@@ -106,7 +140,10 @@ let round = 0;
 
 /** Starts a peer process and resolves once it has opened the resource; `lines` yields its later output. */
 async function peer(name, role) {
-  const child = spawn(process.execPath, [here('./fixtures/breaker-peer.mjs'), name, role], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_CIRCUIT: JSON.stringify(circuitOptions) } });
+  const child = spawn(process.execPath, [here('./fixtures/breaker-peer.mjs'), name, role], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_CIRCUIT: JSON.stringify(circuitOptions) },
+  });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   await lines.next(); // 'ready'
   return { child, lines };
@@ -162,7 +199,14 @@ async function recreateMs() {
   return Date.now() - removedAt;
 }
 
-const targetRow = (name, value, targetMs) => ({ name, value, unit: 'ms', anchor: 'target from the issue', anchorValue: targetMs, target: '<= 1' });
+const targetRow = (name, value, targetMs) => ({
+  name,
+  value,
+  unit: 'ms',
+  anchor: 'target from the issue',
+  anchorValue: targetMs,
+  target: '<= 1',
+});
 const reactions = [
   targetRow('shared open seen by 3 other processes (median of 5)', await median(5, openSeenMs), 100),
   targetRow("SIGKILLed holder's tickets back (median of 5)", await median(5, reclaimMs), 1_000),

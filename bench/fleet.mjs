@@ -34,10 +34,26 @@ try {
   // Many short turns, the order flipped each time, so that both see the same (shared, noisy) machine.
   const [hostNs, fleetNs] = [[], []];
   for (let round = 0; round < 40; round++) {
-    const order = round % 2 ? [[fleet, fleetNs], [host, hostNs]] : [[host, hostNs], [fleet, fleetNs]];
+    const order =
+      round % 2
+        ? [
+            [fleet, fleetNs],
+            [host, hostNs],
+          ]
+        : [
+            [host, hostNs],
+            [fleet, fleetNs],
+          ];
     for (const [res, into] of order) into.push(await timeRuns(res));
   }
-  rows.push({ name: 'run() with the fleet tier', value: percentile(fleetNs, 50), unit: 'ns', anchor: 'host-only run()', anchorValue: percentile(hostNs, 50), target: '<= 1.1' });
+  rows.push({
+    name: 'run() with the fleet tier',
+    value: percentile(fleetNs, 50),
+    unit: 'ns',
+    anchor: 'host-only run()',
+    anchorValue: percentile(hostNs, 50),
+    target: '<= 1.1',
+  });
   // The ticket pair alone (no promise): where the fleet tier adds its one atomic load.
   const pairs = (res) => {
     const started = process.hrtime.bigint();
@@ -46,10 +62,26 @@ try {
   };
   const [hostPair, fleetPair] = [[], []];
   for (let round = 0; round < 40; round++) {
-    const order = round % 2 ? [[fleet, fleetPair], [host, hostPair]] : [[host, hostPair], [fleet, fleetPair]];
+    const order =
+      round % 2
+        ? [
+            [fleet, fleetPair],
+            [host, hostPair],
+          ]
+        : [
+            [host, hostPair],
+            [fleet, fleetPair],
+          ];
     for (const [res, into] of order) into.push(pairs(res));
   }
-  rows.push({ name: 'ticket pair with the fleet tier', value: percentile(fleetPair, 50), unit: 'ns', anchor: 'host-only pair', anchorValue: percentile(hostPair, 50), target: '<= 1.1' });
+  rows.push({
+    name: 'ticket pair with the fleet tier',
+    value: percentile(fleetPair, 50),
+    unit: 'ns',
+    anchor: 'host-only pair',
+    anchorValue: percentile(hostPair, 50),
+    target: '<= 1.1',
+  });
 
   // Steady load: one host calling as fast as it can; Redis counts what it was sent.
   // Round trips: the sync script's calls (the commands it runs inside are not sent over the network).
@@ -62,15 +94,24 @@ try {
   let calls = 0;
   // A service's load: 32 requests in flight, each call's work an I/O turn of the loop.
   const io = () => new Promise(setImmediate);
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    while (Date.now() - started < 3_000) {
-      await fleet.run(io);
-      calls++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (Date.now() - started < 3_000) {
+        await fleet.run(io);
+        calls++;
+      }
+    }),
+  );
   const seconds = (Date.now() - started) / 1_000;
   const commands = ((await stat()) - before) / seconds;
-  rows.push({ name: `Redis round trips/s, one host at ${Math.round(calls / seconds)} calls/s`, value: commands, unit: '/s', anchor: 'one sync per 100 ms', anchorValue: 10, target: '<= 1.1' });
+  rows.push({
+    name: `Redis round trips/s, one host at ${Math.round(calls / seconds)} calls/s`,
+    value: commands,
+    unit: '/s',
+    anchor: 'one sync per 100 ms',
+    anchorValue: 10,
+    target: '<= 1.1',
+  });
   await Promise.all([host.close(), fleet.close()]);
 
   // Three hosts, quorum 1: one host's open reaches the others through Redis.
@@ -85,7 +126,9 @@ try {
   for (let round = 0; round < 5; round++) {
     const name = `bench-open-${process.pid}-${round}`;
     const circuit = { timeout: false, volumeThreshold: 5, errorThresholdPercentage: 50, resetTimeout: 60_000 };
-    const hosts = [0, 1, 2].map((h) => spawnHost(name, { tickets: 8, shareCircuit: true, circuit, fleet: fleetOf({ quorum: 1, hostId: `h${h}` }) }));
+    const hosts = [0, 1, 2].map((h) =>
+      spawnHost(name, { tickets: 8, shareCircuit: true, circuit, fleet: fleetOf({ quorum: 1, hostId: `h${h}` }) }),
+    );
     await Promise.all(hosts.map((h) => once(h, 'message')));
     await sleep(500);
     hosts[0].send('fail');
@@ -94,14 +137,23 @@ try {
     reach.push(Math.max(...hosts.map(openAt)) - openAt(hosts[0]));
     for (const h of hosts) h.kill('SIGKILL');
   }
-  rows.push({ name: "fleet open reaching every host (median of 5)", value: percentile(reach, 50), unit: 'ms', anchor: 'target', anchorValue: 200, target: '<= 1' });
+  rows.push({
+    name: 'fleet open reaching every host (median of 5)',
+    value: percentile(reach, 50),
+    unit: 'ms',
+    anchor: 'target',
+    anchorValue: 200,
+    target: '<= 1',
+  });
 
   // Two hosts share 8 fleet tickets (4 each); one is killed; the other's limit comes back to 8.
   const back = [];
   const leaseMs = 1_000;
   for (let round = 0; round < 3; round++) {
     const name = `bench-lease-${process.pid}-${round}`;
-    const [victim, survivor] = [0, 1].map((h) => spawnHost(name, { tickets: 8, shareCircuit: true, fleet: fleetOf({ tickets: 8, leaseMs, hostId: `h${h}` }) }));
+    const [victim, survivor] = [0, 1].map((h) =>
+      spawnHost(name, { tickets: 8, shareCircuit: true, fleet: fleetOf({ tickets: 8, leaseMs, hostId: `h${h}` }) }),
+    );
     const limit = () => survivor.log.filter((m) => m.tickets !== undefined).at(-1)?.tickets;
     while (limit() !== 4) await sleep(5);
     const killedAt = Date.now();
@@ -110,7 +162,14 @@ try {
     back.push(survivor.log.at(-1).at - killedAt);
     survivor.kill('SIGKILL');
   }
-  rows.push({ name: "killed host's lease back (median of 3)", value: percentile(back, 50), unit: 'ms', anchor: 'leaseMs', anchorValue: leaseMs, target: '<= 1.2' });
+  rows.push({
+    name: "killed host's lease back (median of 3)",
+    value: percentile(back, 50),
+    unit: 'ms',
+    anchor: 'leaseMs',
+    anchorValue: leaseMs,
+    target: '<= 1.2',
+  });
   printTable('bench/fleet: the fleet tier (private redis-server; same run)', rows);
 } finally {
   await redis.close();

@@ -21,7 +21,9 @@ async function overhead() {
   let done;
   const handler = () => reload().then(() => done());
   process.on('SIGHUP', handler);
-  const hand = await median(3, () => nsPerCall(() => new Promise((resolve) => ((done = resolve), process.emit('SIGHUP', 'SIGHUP'))), 20_000));
+  const hand = await median(3, () =>
+    nsPerCall(() => new Promise((resolve) => ((done = resolve), process.emit('SIGHUP', 'SIGHUP'))), 20_000),
+  );
   process.off('SIGHUP', handler);
   const guard = onHup(reload);
   const guarded = await median(3, () => nsPerCall(() => guard.reload(), 20_000));
@@ -39,7 +41,9 @@ async function overhead() {
   let reloaded;
   adopting.on('reload', () => reloaded());
   const keepAlive = setInterval(() => {}, 1000); // the guard's coalescing timer is unref'd
-  const hupDriven = await median(3, () => nsPerCall(() => new Promise((resolve) => ((reloaded = resolve), process.emit('SIGHUP', 'SIGHUP'))), 500, 50));
+  const hupDriven = await median(3, () =>
+    nsPerCall(() => new Promise((resolve) => ((reloaded = resolve), process.emit('SIGHUP', 'SIGHUP'))), 500, 50),
+  );
   clearInterval(keepAlive);
   await adopting.close();
   logs.forEach((log) => log.destroy());
@@ -69,11 +73,29 @@ printTable('time per reload (reload = an empty async function)', [
   { name: 'guard.reload()', value: us(o.guarded), unit: 'us', anchor: 'direct reload()', anchorValue: us(o.direct) },
   { name: 'guard.reload()', value: us(o.guarded), unit: 'us', anchor: "hand-written process.on('SIGHUP')", anchorValue: us(o.hand) },
   { name: 'guard.reload() + leakBudget', value: us(o.withBudget), unit: 'us', anchor: 'direct reload()', anchorValue: us(o.direct) },
-  { name: 'guard.reload() + adopt (2 logs found)', value: us(o.withReach), unit: 'us', anchor: 'direct reload()', anchorValue: us(o.direct) },
-  { name: 'guard.reload() + adopt (2 logs found)', value: us(o.withReach), unit: 'us', anchor: 'guard.reload()', anchorValue: us(o.guarded) },
+  {
+    name: 'guard.reload() + adopt (2 logs found)',
+    value: us(o.withReach),
+    unit: 'us',
+    anchor: 'direct reload()',
+    anchorValue: us(o.direct),
+  },
+  {
+    name: 'guard.reload() + adopt (2 logs found)',
+    value: us(o.withReach),
+    unit: 'us',
+    anchor: 'guard.reload()',
+    anchorValue: us(o.guarded),
+  },
 ]);
 printTable('time per HUP-driven reload (coalesceMs 0), with the stale-log scan of /proc/self/fd', [
-  { name: 'HUP -> reload + adopt (2 logs found)', value: us(o.hupDriven), unit: 'us', anchor: "hand-written process.on('SIGHUP')", anchorValue: us(o.hand) },
+  {
+    name: 'HUP -> reload + adopt (2 logs found)',
+    value: us(o.hupDriven),
+    unit: 'us',
+    anchor: "hand-written process.on('SIGHUP')",
+    anchorValue: us(o.hand),
+  },
 ]);
 console.log(`the reach adds ${(us(o.withReach) - us(o.guarded)).toFixed(1)} us per reload`);
 
@@ -86,12 +108,39 @@ for (const count of [2, 10, 100]) {
     guard.push(await burst('guard', count));
     hand.push(await burst('hand', count));
   }
-  const mid = (runs, key) => percentile(runs.map((r) => r[key]), 50);
+  const mid = (runs, key) =>
+    percentile(
+      runs.map((r) => r[key]),
+      50,
+    );
   const most = (runs, key) => Math.max(...runs.map((r) => r[key]));
-  rows.push({ name: `reloads for a burst of ${count} HUPs (median)`, value: mid(guard, 'reloads'), unit: 'reloads', anchor: "process.on('SIGHUP')", anchorValue: mid(hand, 'reloads'), target: '<= 1' });
-  rows.push({ name: `  most reloads for it (of 5 runs)`, value: most(guard, 'reloads'), unit: 'reloads', anchor: "process.on('SIGHUP')", anchorValue: most(hand, 'reloads'), target: '<= 1' });
-  rows.push({ name: `  most reloads at once`, value: most(guard, 'mostAtOnce'), unit: 'reloads', anchor: "process.on('SIGHUP')", anchorValue: most(hand, 'mostAtOnce'), target: '<= 1' });
-  spread.push(`burst ${count}: guard reloads ${guard.map((r) => r.reloads).join('/')} (most at once ${Math.max(...guard.map((r) => r.mostAtOnce))}); hand-written ${hand.map((r) => r.reloads).join('/')} (most at once ${Math.max(...hand.map((r) => r.mostAtOnce))})`);
+  rows.push({
+    name: `reloads for a burst of ${count} HUPs (median)`,
+    value: mid(guard, 'reloads'),
+    unit: 'reloads',
+    anchor: "process.on('SIGHUP')",
+    anchorValue: mid(hand, 'reloads'),
+    target: '<= 1',
+  });
+  rows.push({
+    name: `  most reloads for it (of 5 runs)`,
+    value: most(guard, 'reloads'),
+    unit: 'reloads',
+    anchor: "process.on('SIGHUP')",
+    anchorValue: most(hand, 'reloads'),
+    target: '<= 1',
+  });
+  rows.push({
+    name: `  most reloads at once`,
+    value: most(guard, 'mostAtOnce'),
+    unit: 'reloads',
+    anchor: "process.on('SIGHUP')",
+    anchorValue: most(hand, 'mostAtOnce'),
+    target: '<= 1',
+  });
+  spread.push(
+    `burst ${count}: guard reloads ${guard.map((r) => r.reloads).join('/')} (most at once ${Math.max(...guard.map((r) => r.mostAtOnce))}); hand-written ${hand.map((r) => r.reloads).join('/')} (most at once ${Math.max(...hand.map((r) => r.mostAtOnce))})`,
+  );
 }
 printTable('reloads per burst of HUPs sent to a real child (5 runs each; reload = 20 ms async)', rows);
 console.log(`\n${spread.join('\n')}`);

@@ -15,7 +15,10 @@ import client from 'prom-client';
 import { nsPerCall, percentile, printTable } from './report.mjs';
 
 const registry = new client.Registry();
-const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 3_600_000 });
+const reader = new PeriodicExportingMetricReader({
+  exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+  exportIntervalMillis: 3_600_000,
+});
 const provider = new MeterProvider({ readers: [reader] });
 const modes = {
   off: () => undefined,
@@ -42,7 +45,13 @@ async function offAndOn(runs, measure) {
 
 /** Two rows, one per backend, each against metrics off. */
 function rows(name, unit, medians) {
-  return ['prometheus', 'otel'].map((backend) => ({ name: `${name}, ${backend}`, value: medians[backend], unit, anchor: 'metrics off', anchorValue: medians.off }));
+  return ['prometheus', 'otel'].map((backend) => ({
+    name: `${name}, ${backend}`,
+    value: medians[backend],
+    unit,
+    anchor: 'metrics off',
+    anchorValue: medians.off,
+  }));
 }
 
 const uid = process.getuid();
@@ -51,13 +60,20 @@ const noop = () => {};
 
 async function breakerRows() {
   const admitted = resource(`bench-metrics-${process.pid}`, { tickets: 4, circuit: { timeout: false } });
-  const open = resource(`bench-metrics-open-${process.pid}`, { tickets: 4, circuit: { timeout: false, volumeThreshold: 1, errorThresholdPercentage: 1, resetTimeout: 3_600_000 } });
+  const open = resource(`bench-metrics-open-${process.pid}`, {
+    tickets: 4,
+    circuit: { timeout: false, volumeThreshold: 1, errorThresholdPercentage: 1, resetTimeout: 3_600_000 },
+  });
   await open.run(() => Promise.reject(new Error('down'))).catch(noop);
   if (open.state !== 'open') throw new Error('the circuit did not open');
   try {
     return [
       ...rows('breaker run(), admitted', 'ns', await offAndOn(15, () => nsPerCall(() => admitted.run(work), 50_000))),
-      ...rows('breaker run(), turned away (circuit open)', 'ns', await offAndOn(15, () => nsPerCall(() => open.run(work).catch(noop), 20_000))),
+      ...rows(
+        'breaker run(), turned away (circuit open)',
+        'ns',
+        await offAndOn(15, () => nsPerCall(() => open.run(work).catch(noop), 20_000)),
+      ),
     ];
   } finally {
     for (const r of [admitted, open]) {
@@ -105,12 +121,19 @@ async function mysqlRows() {
   const proxy = await startFaultProxy(db);
   const clean = createPool({ ...db.address, connectionLimit: 8 });
   // No backoff: its random wait would drown what is measured.
-  const faulty = createPool({ ...db.address, socketPath: undefined, host: proxy.host, port: proxy.port, connectionLimit: 8 }, { retryReads: { attempts: 3, backoffMs: 0 } });
+  const faulty = createPool(
+    { ...db.address, socketPath: undefined, host: proxy.host, port: proxy.port, connectionLimit: 8 },
+    { retryReads: { attempts: 3, backoffMs: 0 } },
+  );
   try {
     await throughput(clean, 500);
     const cleanRows = rows('mysql read, 8 in flight, q/s', 'q/s', await offAndOn(7, () => throughput(clean, 1000)));
     await retriedReads(faulty, proxy, 50);
-    const retriedRows = rows('mysql read retried after a reset (a retry recorded), per read', 'us', await offAndOn(7, () => retriedReads(faulty, proxy, 100)));
+    const retriedRows = rows(
+      'mysql read retried after a reset (a retry recorded), per read',
+      'us',
+      await offAndOn(7, () => retriedReads(faulty, proxy, 100)),
+    );
     return [...cleanRows, ...retriedRows];
   } finally {
     await Promise.all([clean.end(), faulty.end()]);
@@ -132,7 +155,9 @@ async function eventRows() {
 try {
   const all = [...(await eventRows()), ...(await breakerRows()), ...(await hupRows()), ...(await mysqlRows())];
   printTable('metrics on (prom-client registry / OpenTelemetry SDK meter) against metrics off, same run, in turns', all);
-  console.log('watchdog: its heartbeat publishes nothing; the metrics see only stall and recover events, so its hot path has nothing to measure.');
+  console.log(
+    'watchdog: its heartbeat publishes nothing; the metrics see only stall and recover events, so its hot path has nothing to measure.',
+  );
 } finally {
   await provider.shutdown();
 }

@@ -47,7 +47,8 @@ async function throughput(pool, ms) {
 
 /** The callback pool's query as a promise, as a callback-API caller runs it. */
 const callbackQuery = (pool) => ({
-  query: (sql, values) => new Promise((resolve, reject) => pool.query(sql, values, (error, rows) => (error ? reject(error) : resolve(rows)))),
+  query: (sql, values) =>
+    new Promise((resolve, reject) => pool.query(sql, values, (error, rows) => (error ? reject(error) : resolve(rows)))),
 });
 
 /** Knex point SELECTs per second with `concurrency` callers for `ms`. */
@@ -56,7 +57,9 @@ async function knexThroughput(knex, ms) {
   const until = performance.now() + ms;
   const worker = async () => {
     while (performance.now() < until) {
-      await knex('points').where({ id: 1 + (done % 1000) }).first();
+      await knex('points')
+        .where({ id: 1 + (done % 1000) })
+        .first();
       done++;
     }
   };
@@ -89,7 +92,8 @@ async function knexLeg() {
   const flaggedDriver = require('mysql2');
   // The flag renames the methods it hooks (mysql2's `_notifyError` becomes `notifyError`).
   const hookedCopy = (driver) => driver.Connection.prototype._notifyError.name === 'notifyError';
-  if (!hookedCopy(flaggedDriver) || hookedCopy(mysqlCallback)) throw new Error('Knex under the flag must drive a hooked mysql2 copy, raw Knex an unhooked one');
+  if (!hookedCopy(flaggedDriver) || hookedCopy(mysqlCallback))
+    throw new Error('Knex under the flag must drive a hooked mysql2 copy, raw Knex an unhooked one');
   const flagged = knexOn(flaggedDriver);
   try {
     await knexThroughput(raw, 500);
@@ -116,7 +120,10 @@ async function underResets(pool, total) {
     while (next < total) {
       const id = 1 + (next++ % 1000);
       const started = performance.now();
-      await pool.query('SELECT id, v FROM points WHERE id = ?', [id]).then(() => ok++, () => {});
+      await pool.query('SELECT id, v FROM points WHERE id = ?', [id]).then(
+        () => ok++,
+        () => {},
+      );
       latencies.push(performance.now() - started);
     }
   };
@@ -163,11 +170,25 @@ try {
 
   printTable(`mysql: point SELECT, ${concurrency} in flight, MariaDB on loopback`, [
     { name: 'throughput, promise pool', value: wrappedQps, unit: 'q/s', anchor: 'raw mysql2', anchorValue: rawQps, target: '>= 0.98' },
-    { name: 'throughput, callback pool', value: percentile(wrappedCallbackRuns, 50), unit: 'q/s', anchor: 'raw mysql2', anchorValue: percentile(rawCallbackRuns, 50), target: '>= 0.98' },
+    {
+      name: 'throughput, callback pool',
+      value: percentile(wrappedCallbackRuns, 50),
+      unit: 'q/s',
+      anchor: 'raw mysql2',
+      anchorValue: percentile(rawCallbackRuns, 50),
+      target: '>= 0.98',
+    },
     { name: 'success, 10% resets', value: wrappedResult.success, unit: '%', anchor: 'raw mysql2', anchorValue: rawResult.success },
     { name: 'p50, 10% resets', value: wrappedResult.p50, unit: 'ms', anchor: 'raw mysql2', anchorValue: rawResult.p50 },
     { name: 'p99, 10% resets', value: wrappedResult.p99, unit: 'ms', anchor: 'raw mysql2', anchorValue: rawResult.p99 },
-    { name: 'throughput, Knex under the flag', value: knex.flagged, unit: 'q/s', anchor: 'Knex, raw mysql2', anchorValue: knex.raw, target: '>= 0.98' },
+    {
+      name: 'throughput, Knex under the flag',
+      value: knex.flagged,
+      unit: 'q/s',
+      anchor: 'Knex, raw mysql2',
+      anchorValue: knex.raw,
+      target: '>= 0.98',
+    },
   ]);
 } finally {
   await proxy.close();

@@ -31,7 +31,14 @@ export function printTable(title, rows) {
   const lines = rows.map((r) => {
     const ratio = r.anchorValue ? r.value / r.anchorValue : undefined;
     const meets = r.target && ratio !== undefined ? (checkTarget(ratio, r.target) ? 'meets' : 'MISSES') + ` ${r.target}` : '';
-    return [r.name, `${fmt(r.value)} ${r.unit}`, r.anchor ?? '', r.anchorValue ? `${fmt(r.anchorValue)} ${r.unit}` : '', ratio === undefined ? '' : `${ratio.toFixed(3)}x`, meets];
+    return [
+      r.name,
+      `${fmt(r.value)} ${r.unit}`,
+      r.anchor ?? '',
+      r.anchorValue ? `${fmt(r.anchorValue)} ${r.unit}` : '',
+      ratio === undefined ? '' : `${ratio.toFixed(3)}x`,
+      meets,
+    ];
   });
   const header = ['measure', 'bulwark', 'anchor', 'anchor value', 'ratio', 'target'];
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));

@@ -27,8 +27,10 @@ const variants = {
         s.on('data', () => s.destroy()).on('error', () => {}); s.write('GET / HTTP/1.1\\r\\nhost: x\\r\\nconnection: close\\r\\n\\r\\n'); }, 1000);`;
     new Worker(code, { eval: true }).unref();
   },
-  'bulwark stallMs 400 + probe': async (server) => (await import('@bulwark/watchdog')).startWatchdog({ stallMs: 400, probe: { server }, reportDir: process.env.REPORT_DIR }),
-  'bulwark defaults + probe': async (server) => (await import('@bulwark/watchdog')).startWatchdog({ probe: { server }, reportDir: process.env.REPORT_DIR }),
+  'bulwark stallMs 400 + probe': async (server) =>
+    (await import('@bulwark/watchdog')).startWatchdog({ stallMs: 400, probe: { server }, reportDir: process.env.REPORT_DIR }),
+  'bulwark defaults + probe': async (server) =>
+    (await import('@bulwark/watchdog')).startWatchdog({ probe: { server }, reportDir: process.env.REPORT_DIR }),
   'bulwark defaults, no probe': async () => (await import('@bulwark/watchdog')).startWatchdog({ reportDir: process.env.REPORT_DIR }),
   // Sentry's detector needs its SDK: the SDK alone is the anchor its detector's cost is read against.
   'sentry SDK only': async () => sentry(undefined),
@@ -108,13 +110,16 @@ async function throughput(variant, env, ms = 3000, concurrency = 8) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const end = Date.now() + ms;
   let done = 0;
-  const one = () => new Promise((resolve) => http.get({ host: '127.0.0.1', port, agent }, (res) => res.resume().on('end', resolve)).on('error', resolve));
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (Date.now() < end) {
-      await one();
-      done++;
-    }
-  }));
+  const one = () =>
+    new Promise((resolve) => http.get({ host: '127.0.0.1', port, agent }, (res) => res.resume().on('end', resolve)).on('error', resolve));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) {
+        await one();
+        done++;
+      }
+    }),
+  );
   agent.destroy();
   c.child.kill('SIGKILL');
   await c.child.exited;
@@ -129,7 +134,7 @@ async function detection(variant, task, env, ingest) {
   // Printed once the loop runs again; the time in it was taken as the stall began.
   const { stuckAt } = await c.next('stuckAt');
   let detectMs;
-  for (const end = Date.now() + 15_000; detectMs === undefined && Date.now() < end; ) {
+  for (const end = Date.now() + 15_000; detectMs === undefined && Date.now() < end;) {
     await new Promise((resolve) => setTimeout(resolve, 25));
     const files = readdirSync(reportDir).filter((f) => f.endsWith('.json'));
     if (files.length > 0) detectMs = Date.parse(JSON.parse(readFileSync(join(reportDir, files[0]), 'utf8')).detectedAt) - stuckAt;
@@ -150,7 +155,9 @@ async function main() {
   const low = (n, key) => Math.min(...runs[n].map((r) => r[key]));
   const bareCpu = low('bare', 'cpuPct');
   const bareRss = low('bare', 'rssMb');
-  const added = names.filter((n) => n !== 'bare').map((n) => ({ name: n, cpu: Math.max(0, low(n, 'cpuPct') - bareCpu), rss: Math.max(0, low(n, 'rssMb') - bareRss) }));
+  const added = names
+    .filter((n) => n !== 'bare')
+    .map((n) => ({ name: n, cpu: Math.max(0, low(n, 'cpuPct') - bareCpu), rss: Math.max(0, low(n, 'rssMb') - bareRss) }));
   const of = (n) => added.find((a) => a.name === n);
   // Sentry's detector alone: with it, minus its SDK without it.
   const detector = (n, key) => Math.max(0, of(n)[key] - of('sentry SDK only')[key]);
@@ -158,35 +165,148 @@ async function main() {
   const floorDefault = of('floor: timer tick 5/s').cpu * (2 / 5) + of('floor: 1 probe/s from a worker').cpu;
   printTable(`watchdog: idle cost added to a bare service (bare: ${bareCpu.toFixed(3)}% core, ${bareRss.toFixed(1)} MB RSS)`, [
     ...added.map((a) => ({ name: `CPU added: ${a.name}`, value: a.cpu, unit: '% core' })),
-    { name: 'CPU, bulwark 400 + probe (5 beats/s, 1 probe/s)', value: of('bulwark stallMs 400 + probe').cpu, unit: '% core', anchor: 'floor: tick 5/s + probe 1/s', anchorValue: floor400, target: '<= 1.2' },
-    { name: 'CPU, bulwark 400 + probe', value: of('bulwark stallMs 400 + probe').cpu, unit: '% core', anchor: 'goal', anchorValue: 0.5, target: '<= 1' },
-    { name: 'CPU, bulwark 400 + probe', value: of('bulwark stallMs 400 + probe').cpu, unit: '% core', anchor: 'sentry detector 400', anchorValue: detector('sentry threshold 400', 'cpu'), target: '<= 1' },
-    { name: 'CPU, bulwark defaults + probe (2 beats/s, 1 probe/s)', value: of('bulwark defaults + probe').cpu, unit: '% core', anchor: 'floor: tick 2/s + probe 1/s', anchorValue: floorDefault, target: '<= 1.2' },
-    { name: 'CPU, bulwark defaults + probe', value: of('bulwark defaults + probe').cpu, unit: '% core', anchor: 'goal', anchorValue: 0.25, target: '<= 1' },
-    { name: 'CPU, bulwark defaults + probe', value: of('bulwark defaults + probe').cpu, unit: '% core', anchor: 'sentry detector 1000', anchorValue: detector('sentry threshold 1000 (default)', 'cpu'), target: '<= 1' },
-    { name: 'CPU, bulwark defaults, no probe', value: of('bulwark defaults, no probe').cpu, unit: '% core', anchor: 'sentry detector 1000', anchorValue: detector('sentry threshold 1000 (default)', 'cpu'), target: '<= 1' },
+    {
+      name: 'CPU, bulwark 400 + probe (5 beats/s, 1 probe/s)',
+      value: of('bulwark stallMs 400 + probe').cpu,
+      unit: '% core',
+      anchor: 'floor: tick 5/s + probe 1/s',
+      anchorValue: floor400,
+      target: '<= 1.2',
+    },
+    {
+      name: 'CPU, bulwark 400 + probe',
+      value: of('bulwark stallMs 400 + probe').cpu,
+      unit: '% core',
+      anchor: 'goal',
+      anchorValue: 0.5,
+      target: '<= 1',
+    },
+    {
+      name: 'CPU, bulwark 400 + probe',
+      value: of('bulwark stallMs 400 + probe').cpu,
+      unit: '% core',
+      anchor: 'sentry detector 400',
+      anchorValue: detector('sentry threshold 400', 'cpu'),
+      target: '<= 1',
+    },
+    {
+      name: 'CPU, bulwark defaults + probe (2 beats/s, 1 probe/s)',
+      value: of('bulwark defaults + probe').cpu,
+      unit: '% core',
+      anchor: 'floor: tick 2/s + probe 1/s',
+      anchorValue: floorDefault,
+      target: '<= 1.2',
+    },
+    {
+      name: 'CPU, bulwark defaults + probe',
+      value: of('bulwark defaults + probe').cpu,
+      unit: '% core',
+      anchor: 'goal',
+      anchorValue: 0.25,
+      target: '<= 1',
+    },
+    {
+      name: 'CPU, bulwark defaults + probe',
+      value: of('bulwark defaults + probe').cpu,
+      unit: '% core',
+      anchor: 'sentry detector 1000',
+      anchorValue: detector('sentry threshold 1000 (default)', 'cpu'),
+      target: '<= 1',
+    },
+    {
+      name: 'CPU, bulwark defaults, no probe',
+      value: of('bulwark defaults, no probe').cpu,
+      unit: '% core',
+      anchor: 'sentry detector 1000',
+      anchorValue: detector('sentry threshold 1000 (default)', 'cpu'),
+      target: '<= 1',
+    },
     ...added.map((a) => ({ name: `RSS added: ${a.name}`, value: a.rss, unit: 'MB' })),
-    { name: 'RSS, bulwark defaults + probe', value: of('bulwark defaults + probe').rss, unit: 'MB', anchor: 'floor: idle worker', anchorValue: of('floor: idle worker thread').rss, target: '<= 1.2' },
-    { name: 'RSS, bulwark defaults + probe', value: of('bulwark defaults + probe').rss, unit: 'MB', anchor: 'goal', anchorValue: 8, target: '<= 1' },
-    { name: 'RSS, bulwark defaults + probe', value: of('bulwark defaults + probe').rss, unit: 'MB', anchor: 'sentry detector 1000', anchorValue: detector('sentry threshold 1000 (default)', 'rss'), target: '<= 1' },
+    {
+      name: 'RSS, bulwark defaults + probe',
+      value: of('bulwark defaults + probe').rss,
+      unit: 'MB',
+      anchor: 'floor: idle worker',
+      anchorValue: of('floor: idle worker thread').rss,
+      target: '<= 1.2',
+    },
+    {
+      name: 'RSS, bulwark defaults + probe',
+      value: of('bulwark defaults + probe').rss,
+      unit: 'MB',
+      anchor: 'goal',
+      anchorValue: 8,
+      target: '<= 1',
+    },
+    {
+      name: 'RSS, bulwark defaults + probe',
+      value: of('bulwark defaults + probe').rss,
+      unit: 'MB',
+      anchor: 'sentry detector 1000',
+      anchorValue: detector('sentry threshold 1000 (default)', 'rss'),
+      target: '<= 1',
+    },
   ]);
   const loaded = ['bare', 'bulwark defaults + probe', 'sentry SDK only', 'sentry threshold 1000 (default)'];
   const rps = Object.fromEntries(loaded.map((n) => [n, []]));
   for (let round = 0; round < 3; round++) for (const n of loaded) rps[n].push(await throughput(n, env));
   const mid = (values) => percentile(values, 50);
   printTable('watchdog: HTTP throughput under load (8 keep-alive connections), each against the bare service', [
-    { name: 'bulwark defaults + probe', value: mid(rps['bulwark defaults + probe']), unit: 'req/s', anchor: 'bare', anchorValue: mid(rps.bare), target: '>= 0.95' },
-    { name: 'sentry threshold 1000', value: mid(rps['sentry threshold 1000 (default)']), unit: 'req/s', anchor: 'bare', anchorValue: mid(rps.bare) },
-    { name: 'sentry threshold 1000', value: mid(rps['sentry threshold 1000 (default)']), unit: 'req/s', anchor: 'sentry SDK only', anchorValue: mid(rps['sentry SDK only']) },
+    {
+      name: 'bulwark defaults + probe',
+      value: mid(rps['bulwark defaults + probe']),
+      unit: 'req/s',
+      anchor: 'bare',
+      anchorValue: mid(rps.bare),
+      target: '>= 0.95',
+    },
+    {
+      name: 'sentry threshold 1000',
+      value: mid(rps['sentry threshold 1000 (default)']),
+      unit: 'req/s',
+      anchor: 'bare',
+      anchorValue: mid(rps.bare),
+    },
+    {
+      name: 'sentry threshold 1000',
+      value: mid(rps['sentry threshold 1000 (default)']),
+      unit: 'req/s',
+      anchor: 'sentry SDK only',
+      anchorValue: mid(rps['sentry SDK only']),
+    },
   ]);
-  const blocked = { bulwark: await detection('bulwark defaults + probe', 'block', env, ingest), sentry: await detection('sentry threshold 1000 (default)', 'block', env, ingest) };
+  const blocked = {
+    bulwark: await detection('bulwark defaults + probe', 'block', env, ingest),
+    sentry: await detection('sentry threshold 1000 (default)', 'block', env, ingest),
+  };
   const deaf = await detection('bulwark defaults + probe', 'hang', env, ingest);
   const sentryDeaf = await detection('sentry threshold 1000 (default)', 'hang', env, ingest);
   ingest.close();
   printTable('watchdog: detection (threshold 1000 ms for both; a 4 s busy loop, and handlers that stop answering)', [
-    { name: 'blocked: stall start to detection, bulwark', value: blocked.bulwark, unit: 'ms', anchor: 'sentry (event received)', anchorValue: blocked.sentry, target: '<= 1' },
-    { name: 'blocked: bulwark against stallMs + pollMs', value: blocked.bulwark, unit: 'ms', anchor: 'bound', anchorValue: 1500, target: '<= 1' },
-    { name: 'deaf: first unanswered request to detection, bulwark', value: deaf, unit: 'ms', anchor: '3 probes + timeout', anchorValue: 4000, target: '<= 1' },
+    {
+      name: 'blocked: stall start to detection, bulwark',
+      value: blocked.bulwark,
+      unit: 'ms',
+      anchor: 'sentry (event received)',
+      anchorValue: blocked.sentry,
+      target: '<= 1',
+    },
+    {
+      name: 'blocked: bulwark against stallMs + pollMs',
+      value: blocked.bulwark,
+      unit: 'ms',
+      anchor: 'bound',
+      anchorValue: 1500,
+      target: '<= 1',
+    },
+    {
+      name: 'deaf: first unanswered request to detection, bulwark',
+      value: deaf,
+      unit: 'ms',
+      anchor: '3 probes + timeout',
+      anchorValue: 4000,
+      target: '<= 1',
+    },
     { name: `deaf: sentry (NaN = not seen in 15 s)`, value: sentryDeaf, unit: 'ms' },
   ]);
 }

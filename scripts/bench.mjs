@@ -8,7 +8,10 @@ import { root } from './lib.mjs';
 
 const benchDir = join(root, 'bench');
 // Each bench/<name>.mjs is a benchmark; report.mjs is their shared table, fixtures/ their child processes.
-const all = readdirSync(benchDir).filter((f) => f.endsWith('.mjs') && f !== 'report.mjs').map((f) => f.slice(0, -4)).sort();
+const all = readdirSync(benchDir)
+  .filter((f) => f.endsWith('.mjs') && f !== 'report.mjs')
+  .map((f) => f.slice(0, -4))
+  .sort();
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const chosen = wanted.length === 0 ? all : all.filter((b) => wanted.includes(b));
 if (chosen.length === 0) {

@@ -32,12 +32,28 @@ const checks = [
 ];
 for (const [label, args, env] of checks) expectOk(label, process.execPath, args, { env });
 const tsc = join(root, 'node_modules/.bin/tsc');
-const tscFlags = ['--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--noEmit', '--strict', '--skipLibCheck', 'false', '--noUncheckedSideEffectImports', '--types', 'node'];
+const tscFlags = [
+  '--module',
+  'nodenext',
+  '--moduleResolution',
+  'nodenext',
+  '--target',
+  'es2022',
+  '--noEmit',
+  '--strict',
+  '--skipLibCheck',
+  'false',
+  '--noUncheckedSideEffectImports',
+  '--types',
+  'node',
+];
 // tsc only reads: no 30 s bound, which a busy 2-core machine can exceed.
 expectOk('types (tsc nodenext, .mts and .cts)', tsc, [...tscFlags, 'types.mts', 'types.cts'], { wantOk: false, timeoutMs: 10 * 60_000 });
 
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-log(`packed tarballs OK: ${packed.map((p) => p.name).join(', ')} install and pass import, require, register, the bulwark bin and types (${seconds} s)`);
+log(
+  `packed tarballs OK: ${packed.map((p) => p.name).join(', ')} install and pass import, require, register, the bulwark bin and types (${seconds} s)`,
+);
 
 /** `pnpm pack`s every public package (workspace:^ becomes a real range) into the tarballs dir. */
 function packAll() {
@@ -57,7 +73,6 @@ function packAll() {
   if (!result.some((p) => p.name === 'bulwark')) fail('no public package named bulwark under packages/');
   return result;
 }
-
 
 /** Every package from its tarball, and pinned there through `overrides` wherever it is a dependency. */
 function writeScratchProject(packed) {
@@ -88,10 +103,10 @@ function checkInstalledFromTarballs(packed) {
 function expectOk(label, file, args, { env = {}, wantOk = true, timeoutMs = 30_000 }) {
   const result = spawnSync(file, args, { cwd: app, encoding: 'utf8', timeout: timeoutMs, env: { ...userEnv, ...env } });
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
-  if (result.error?.code === 'ETIMEDOUT') fail(`${label}: still running after ${timeoutMs / 1000} s (something holds the process open)\n${output}`);
+  if (result.error?.code === 'ETIMEDOUT')
+    fail(`${label}: still running after ${timeoutMs / 1000} s (something holds the process open)\n${output}`);
   if (result.error) throw result.error;
-  if (result.status !== 0 || (wantOk && !result.stdout.includes('OK')))
-    fail(`${label}: exit ${result.status ?? result.signal}\n${output}`);
+  if (result.status !== 0 || (wantOk && !result.stdout.includes('OK'))) fail(`${label}: exit ${result.status ?? result.signal}\n${output}`);
 }
 
 function fail(message) {

@@ -30,7 +30,11 @@ const doctorOk = wanted.length > 0 || (await runDoctor()).ok;
 process.exit(rows.every((r) => r.ok) && doctorOk ? 0 : 1);
 
 function runDoctor() {
-  return runDemo({ name: 'bulwark doctor', dir: join(examplesDir, 'loser-buys'), pkg: { description: 'the loser-buys service examined from outside', scripts: { demo: 'node doctor.mjs' } } });
+  return runDemo({
+    name: 'bulwark doctor',
+    dir: join(examplesDir, 'loser-buys'),
+    pkg: { description: 'the loser-buys service examined from outside', scripts: { demo: 'node doctor.mjs' } },
+  });
 }
 
 function runDemo({ name, dir, pkg }) {
@@ -50,7 +54,11 @@ function runDemo({ name, dir, pkg }) {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timeout);
-      const quote = (label) => output.match(new RegExp(`^${label}:\\s*(.*)$`, 'gim'))?.at(-1)?.replace(/^[^:]*:\s*/, '') ?? '(not shown)';
+      const quote = (label) =>
+        output
+          .match(new RegExp(`^${label}:\\s*(.*)$`, 'gim'))
+          ?.at(-1)
+          ?.replace(/^[^:]*:\s*/, '') ?? '(not shown)';
       resolve({
         name,
         without: quote('without guard'),
@@ -72,7 +80,12 @@ function printTable(rows) {
   const row = (line) => {
     const cells = keys.map((k) => wrap(String(line[k]), width[k]));
     const height = Math.max(...cells.map((c) => c.length));
-    return Array.from({ length: height }, (_, i) => cells.map((c, j) => (c[i] ?? '').padEnd(width[keys[j]])).join('  ').trimEnd()).join('\n');
+    return Array.from({ length: height }, (_, i) =>
+      cells
+        .map((c, j) => (c[i] ?? '').padEnd(width[keys[j]]))
+        .join('  ')
+        .trimEnd(),
+    ).join('\n');
   };
   console.log(`\n${row(header)}\n${keys.map((k) => '-'.repeat(width[k])).join('  ')}`);
   console.log(lines.slice(1).map(row).join('\n\n'));

@@ -48,7 +48,9 @@ export function ensureSystemPackages() {
   if (missing.length === 0) return;
   const line = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (process.getuid?.() !== 0 || !findCommand('apt-get')) {
-    console.error(`bulwark needs Debian packages that are missing: ${missing.join(', ')}.\nInstall them with:\n\n  sudo apt-get update && sudo ${line}\n`);
+    console.error(
+      `bulwark needs Debian packages that are missing: ${missing.join(', ')}.\nInstall them with:\n\n  sudo apt-get update && sudo ${line}\n`,
+    );
     process.exit(1);
   }
   log(`installing ${missing.join(', ')} from Debian's packages`);
@@ -70,7 +72,13 @@ export function ensurePnpm() {
     log(`installing pnpm ${pnpmVersion} into .cache/pnpm`);
     run('npm', ['install', '--prefix', prefix, '--no-save', '--loglevel=error', `pnpm@${pnpmVersion}`]);
   }
-  process.env.PATH = [bin, ...(process.env.PATH ?? '').split(delimiter).filter((d) => d !== bin).map(withoutPnpm)].join(delimiter);
+  process.env.PATH = [
+    bin,
+    ...(process.env.PATH ?? '')
+      .split(delimiter)
+      .filter((d) => d !== bin)
+      .map(withoutPnpm),
+  ].join(delimiter);
   return join(bin, 'pnpm');
 }
 
@@ -87,7 +95,14 @@ const pnpmCommands = ['pnpm', 'pnpx'];
 function withoutPnpm(dir) {
   if (!pnpmCommands.some((c) => isExecutable(join(dir, c)))) return dir;
   const names = readdirSync(dir).filter((name) => !pnpmCommands.includes(name));
-  const masked = join(cacheDir, 'path', createHash('sha256').update([dir, ...names].join('\0')).digest('hex').slice(0, 16));
+  const masked = join(
+    cacheDir,
+    'path',
+    createHash('sha256')
+      .update([dir, ...names].join('\0'))
+      .digest('hex')
+      .slice(0, 16),
+  );
   if (existsSync(masked)) return masked;
   const partial = `${masked}.${process.pid}`;
   mkdirSync(partial, { recursive: true });
@@ -113,7 +128,10 @@ function isExecutable(file) {
 
 /** Every pnpm a child started now would find on PATH: exactly the private one, or a line saying what else. */
 export function checkOnlyPrivatePnpm(pnpm) {
-  const found = (process.env.PATH ?? '').split(delimiter).flatMap((dir) => pnpmCommands.map((c) => join(dir, c))).filter(isExecutable);
+  const found = (process.env.PATH ?? '')
+    .split(delimiter)
+    .flatMap((dir) => pnpmCommands.map((c) => join(dir, c)))
+    .filter(isExecutable);
   const others = found.filter((file) => dirname(file) !== dirname(pnpm));
   if (found[0] !== pnpm || others.length > 0) {
     console.error(`the tools would not find the private pnpm ${pnpm} first and alone on PATH; found: ${found.join(', ') || 'none'}`);
@@ -126,7 +144,10 @@ export function checkOnlyPrivatePnpm(pnpm) {
  * line it tests and back. If that was interrupted, they are rebuilt for this Node here.
  */
 function ensureNativeAddons(pnpm) {
-  const probe = spawnSync(process.execPath, ['-e', "require('shm-typed-array')"], { cwd: join(root, 'packages/breaker'), encoding: 'utf8' });
+  const probe = spawnSync(process.execPath, ['-e', "require('shm-typed-array')"], {
+    cwd: join(root, 'packages/breaker'),
+    encoding: 'utf8',
+  });
   if (probe.status === 0) return;
   log(`rebuilding native addons for Node ${process.version}`);
   run(pnpm, ['-r', 'rebuild', '--reporter=silent']);

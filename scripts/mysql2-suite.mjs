@@ -28,7 +28,8 @@ const cachePath = args.includes('--cache') ? resolve(args[args.indexOf('--cache'
 const cache = cachePath && existsSync(cachePath) ? JSON.parse(readFileSync(cachePath, 'utf8')) : {};
 if (basename(suite) !== 'mysql2' || !existsSync(join(suite, 'lib', 'base', 'connection.js')))
   throw new Error(`give the path of a mysql2 checkout in a directory named mysql2 (got ${suite})`);
-if (!existsSync(join(suite, 'node_modules', 'tsx'))) throw new Error(`install the suite's dev dependencies first: (cd ${suite} && npm install)`);
+if (!existsSync(join(suite, 'node_modules', 'tsx')))
+  throw new Error(`install the suite's dev dependencies first: (cd ${suite} && npm install)`);
 
 const register = pathToFileURL(fileURLToPath(new URL('../packages/bulwark/dist/register.js', import.meta.url))).href;
 const marker = pathToFileURL(fileURLToPath(new URL('./mysql2-suite/marker.mjs', import.meta.url))).href;
@@ -104,7 +105,9 @@ try {
   const admin = await mysql.createConnection({ host: db.host, port: db.port, user: 'root' });
   await admin.query('CREATE DATABASE IF NOT EXISTS test');
   await admin.end();
-  const files = [...testFiles(join(suite, 'test', 'integration')), ...testFiles(join(suite, 'test', 'global'))].filter((f) => !only || only.split(',').some((o) => f.includes(o)));
+  const files = [...testFiles(join(suite, 'test', 'integration')), ...testFiles(join(suite, 'test', 'global'))].filter(
+    (f) => !only || only.split(',').some((o) => f.includes(o)),
+  );
   console.log(`mysql2 suite at ${suite}: ${files.length} files, ${jobs} at a time, MariaDB on ${db.host}:${db.port}`);
   const { raw, flagged } = await runAll(files, db, markers);
   const name = (f) => relative(suite, f);
@@ -114,7 +117,9 @@ try {
   const lost = rawPass.filter((f) => !flagged.get(f).passed);
   const gained = flaggedPass.filter((f) => !raw.get(f).passed);
   console.log(`raw:     ${rawPass.length}/${files.length} pass`);
-  console.log(`flagged: ${flaggedPass.length}/${files.length} pass (hook active in ${files.length - unhooked.length}/${files.length} processes)`);
+  console.log(
+    `flagged: ${flaggedPass.length}/${files.length} pass (hook active in ${files.length - unhooked.length}/${files.length} processes)`,
+  );
   for (const f of files.filter((f) => !raw.get(f).passed)) console.log(`  fails raw:   ${name(f)}`);
   for (const f of unhooked) console.log(`  hook not active: ${name(f)}`);
   for (const f of lost) console.log(`  REGRESSION under the flag: ${name(f)}\n${flagged.get(f).output.split('\n').slice(-25).join('\n')}`);

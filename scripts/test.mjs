@@ -46,7 +46,8 @@ for (const installing of nodes) {
   if (await timed(`addon for ${version}`, () => useAddonFor(node, version, env))) status = (await leg(node, version, env, false)) || status;
   else status = skippedLeg();
 }
-if (nodes.length > 0 && !(await timed(`addon for ${process.version}`, () => useAddonFor(process.execPath, process.version, process.env)))) status = 1;
+if (nodes.length > 0 && !(await timed(`addon for ${process.version}`, () => useAddonFor(process.execPath, process.version, process.env))))
+  status = 1;
 finish();
 
 /**
@@ -62,7 +63,9 @@ async function leg(node, version, env, first) {
   // A filter may match only files another leg runs (a *.node22 file on Node 20): fine on this leg.
   if (filters.length > 0) vitestArgs.push('--passWithNoTests');
   const legEnv = { ...env, BULWARK_TEST_LEG: first ? 'first' : 'later' };
-  const code = await timed(`${label}${first ? '' : ' (no *.once)'}`, () => exitCode(spawn(pnpm, [...vitestArgs, ...filters], { stdio: 'inherit', env: legEnv })));
+  const code = await timed(`${label}${first ? '' : ' (no *.once)'}`, () =>
+    exitCode(spawn(pnpm, [...vitestArgs, ...filters], { stdio: 'inherit', env: legEnv })),
+  );
   const report = existsSync(outputFile) ? JSON.parse(readFileSync(outputFile, 'utf8')) : undefined;
   const passed = report?.numPassedTests ?? 0;
   // A file that fails to load, or an error outside any test, fails the leg without a failed test.
@@ -133,7 +136,10 @@ function findAddon() {
   const manifest = createRequire(join(user, 'package.json')).resolve('shm-typed-array/package.json');
   const { version } = JSON.parse(readFileSync(manifest, 'utf8'));
   // The store folder's name carries pnpm's patch hash: a new patch means new builds.
-  const build = createHash('sha256').update(realpathSync(dirname(manifest))).digest('hex').slice(0, 12);
+  const build = createHash('sha256')
+    .update(realpathSync(dirname(manifest)))
+    .digest('hex')
+    .slice(0, 12);
   return { user, version, build, binary: join(dirname(manifest), 'build/Release/shm.node') };
 }
 
@@ -163,7 +169,9 @@ function exitCode(child) {
 function finish() {
   steps.push({ label: 'npm test in all', seconds: (performance.now() - started) / 1000 });
   const width = Math.max(...steps.map((s) => s.label.length));
-  console.log(`\n${steps.map((s) => `  ${s.label.padEnd(width)}  ${minutes(s.seconds).padStart(6)}${s.counts ? `  ${s.counts}` : ''}`).join('\n')}`);
+  console.log(
+    `\n${steps.map((s) => `  ${s.label.padEnd(width)}  ${minutes(s.seconds).padStart(6)}${s.counts ? `  ${s.counts}` : ''}`).join('\n')}`,
+  );
   const passed = legs.reduce((n, l) => n + l.passed, 0);
   const failed = legs.reduce((n, l) => n + l.failed, 0);
   if (filters.length > 0 && passed + failed === 0) log(`no test file matches ${filters.join(' ')}`);

@@ -65,7 +65,11 @@ const relisten = deaf.lines.find((l) => l.type === 'listening' && l.generation =
 const okAfter = deaf.requests.filter((r) => exit && r.at > relisten?.at);
 
 // 3. With the watchdog: blocked in a function that never yields.
-const blocked = await run({ MODE: 'blocked', WATCHDOG: '1' }, 15_000, (s) => s.exits.length > 0 && s.lines.some((l) => l.generation === 2 && l.type === 'listening'));
+const blocked = await run(
+  { MODE: 'blocked', WATCHDOG: '1' },
+  15_000,
+  (s) => s.exits.length > 0 && s.lines.some((l) => l.generation === 2 && l.type === 'listening'),
+);
 const blockedReport = blocked.reports.find((r) => r.kind === 'blocked');
 const blockedIn = blockedReport?.stack[0]?.split(' ')[0];
 
@@ -78,7 +82,12 @@ console.log(
 
 const showedFailure = afterBug.length > 0 && answered === 0 && green && restarts(without) === 0;
 const showedFix =
-  deafReport?.kick?.helped === false && exit?.code === 70 && okAfter.length > 0 && okAfter.every((r) => r.ok) && blockedIn === 'rebuildSearchIndex' && blocked.exits[0]?.code === 70;
+  deafReport?.kick?.helped === false &&
+  exit?.code === 70 &&
+  okAfter.length > 0 &&
+  okAfter.every((r) => r.ok) &&
+  blockedIn === 'rebuildSearchIndex' &&
+  blocked.exits[0]?.code === 70;
 if (!showedFailure || !showedFix) {
   console.error(JSON.stringify({ showedFailure, showedFix, deafReport, blockedReport, exits: deaf.exits }, null, 2));
   process.exit(1);

@@ -13,7 +13,7 @@ class ConnectionPool {
   #free = 2;
   #waiting = [];
   acquire() {
-    if (this.#free > 0) return this.#free--, Promise.resolve();
+    if (this.#free > 0) return (this.#free--, Promise.resolve());
     return new Promise((resolve) => this.#waiting.push(resolve));
   }
   release() {

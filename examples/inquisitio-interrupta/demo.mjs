@@ -44,15 +44,18 @@ async function round(label, env, execArgv) {
   service.kill('SIGTERM');
   await service.exited;
   const result = { ...outcome, duplicated: dupes.length, hups: stats.hups, retries: stats.retries };
-  console.log(`${label}: ${result.readsFailed} of ${requests} reads failed${result.codes.size ? ` (${[...result.codes].join(', ')})` : ''}, ${result.retries} retried, ` +
-    `${result.writesFailed} writes failed (${result.doubts} reported write-in-doubt), ${result.duplicated} duplicated, under ${result.hups} SIGHUPs`);
+  console.log(
+    `${label}: ${result.readsFailed} of ${requests} reads failed${result.codes.size ? ` (${[...result.codes].join(', ')})` : ''}, ${result.retries} retried, ` +
+      `${result.writesFailed} writes failed (${result.doubts} reported write-in-doubt), ${result.duplicated} duplicated, under ${result.hups} SIGHUPs`,
+  );
   return result;
 }
 
 try {
   const without = await round('without guard', {}, []);
   const withGuard = await round('with guard', { BULWARK_MYSQL: '1' }, ['--import', 'bulwark/register']);
-  const shown = without.readsFailed > 0 && withGuard.readsFailed === 0 && withGuard.duplicated === 0 && withGuard.writesFailed === withGuard.doubts;
+  const shown =
+    without.readsFailed > 0 && withGuard.readsFailed === 0 && withGuard.duplicated === 0 && withGuard.writesFailed === withGuard.doubts;
   process.exitCode = shown ? 0 : 1;
 } finally {
   await proxy.close();

@@ -15,7 +15,12 @@ const service = fileURLToPath(new URL('./service.mjs', import.meta.url));
 const register = pathToFileURL(createRequire(import.meta.url).resolve('bulwark/register')).href;
 
 const numbers = (path) =>
-  existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l.includes('"msg":"n ')).map((l) => Number(/"msg":"n (\d+)"/.exec(l)[1])) : [];
+  existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"msg":"n '))
+        .map((l) => Number(/"msg":"n (\d+)"/.exec(l)[1]))
+    : [];
 
 async function waitFor(probe, ms = 20_000) {
   const deadline = Date.now() + ms;
@@ -50,7 +55,17 @@ async function run(flag) {
   const files = [`${log}.2`, `${log}.1`, log].map(numbers);
   const all = files.flat();
   const inOrder = all.every((v, i) => v === i);
-  const result = { flag, alive, exit, rotations, written, perFile: files.map((f) => f.length), inOrder, everyLine: alive && inOrder && all.length === written, newFileWritten: files[2].length > 0 };
+  const result = {
+    flag,
+    alive,
+    exit,
+    rotations,
+    written,
+    perFile: files.map((f) => f.length),
+    inOrder,
+    everyLine: alive && inOrder && all.length === written,
+    newFileWritten: files[2].length > 0,
+  };
   await stopAll([child]);
   rotate.remove();
   rmSync(dir, { recursive: true, force: true });
@@ -60,10 +75,16 @@ async function run(flag) {
 const without = await run(false);
 const withFlag = await run(true);
 const files = (r) => `app.log.2 ${r.perFile[0]}, app.log.1 ${r.perFile[1]}, app.log ${r.perFile[2]} lines`;
-console.log(`\nno flag:           ${without.alive ? 'alive' : `killed by ${without.exit.signal} at rotation ${without.rotations}`}; ${files(without)}`);
-console.log(`BULWARK_HUP=1:     ${withFlag.alive ? 'alive' : 'DEAD'} after ${withFlag.rotations} rotations; ${files(withFlag)}; ${withFlag.written} written, ${withFlag.everyLine ? 'every line once, in order' : 'LINES LOST OR DOUBLED'}\n`);
+console.log(
+  `\nno flag:           ${without.alive ? 'alive' : `killed by ${without.exit.signal} at rotation ${without.rotations}`}; ${files(without)}`,
+);
+console.log(
+  `BULWARK_HUP=1:     ${withFlag.alive ? 'alive' : 'DEAD'} after ${withFlag.rotations} rotations; ${files(withFlag)}; ${withFlag.written} written, ${withFlag.everyLine ? 'every line once, in order' : 'LINES LOST OR DOUBLED'}\n`,
+);
 console.log(`without guard: stock pino + fastify killed by ${without.exit.signal ?? without.exit.code} at the first logrotate HUP`);
-console.log(`with guard: BULWARK_HUP=1 only: alive through ${withFlag.rotations} rotations, ${withFlag.written} lines each in the right file`);
+console.log(
+  `with guard: BULWARK_HUP=1 only: alive through ${withFlag.rotations} rotations, ${withFlag.written} lines each in the right file`,
+);
 
 const failureShown = !without.alive && without.exit.signal === 'SIGHUP';
 const fixShown = withFlag.alive && withFlag.rotations === 2 && withFlag.everyLine && withFlag.newFileWritten;

@@ -50,7 +50,9 @@ console.log(`onHup guard:                   ${describe(guarded)}\n`);
 const onSays = on.mostAtOnce > 1 ? `${on.mostAtOnce} reloads at once` : on.alive ? `${on.reloads} reload(s)` : `killed by ${on.exit}`;
 const onceSays = once.alive ? `${once.reloads} reload(s), alive` : `killed by ${once.exit}`;
 console.log(`without guard: ${on.hups} HUPs: ${onSays} (process.on), ${onceSays} (process.once)`);
-console.log(`with guard: ${guarded.hups} HUPs: ${guarded.reloads} serialized reload, ${guarded.alive ? 'alive' : 'DEAD'}, both logs ${guarded.reopened ? 'reopened' : 'NOT reopened'}`);
+console.log(
+  `with guard: ${guarded.hups} HUPs: ${guarded.reloads} serialized reload, ${guarded.alive ? 'alive' : 'DEAD'}, both logs ${guarded.reopened ? 'reopened' : 'NOT reopened'}`,
+);
 
 const failureShown = on.mostAtOnce > 1 || !once.alive;
 const fixShown = guarded.alive && guarded.mostAtOnce === 1 && guarded.reloads >= 1 && guarded.reopened;

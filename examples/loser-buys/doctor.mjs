@@ -14,13 +14,21 @@ const bin = fileURLToPath(new URL('../../packages/bulwark/dist/bin.js', import.m
 async function examine(handler) {
   const dir = mkdtempSync(join(tmpdir(), 'loser-buys-doctor-'));
   const logs = ['access.log', 'error.log'].map((name) => join(dir, name));
-  const child = spawn(process.execPath, [service], { env: { ...process.env, HANDLER: handler, LOGS: logs.join(',') }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [service], {
+    env: { ...process.env, HANDLER: handler, LOGS: logs.join(',') },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     for await (const chunk of child.stdout) if (String(chunk).includes('ready')) break;
     // The host's logrotate configuration, in a tree the doctor reads with --root.
     mkdirSync(join(dir, 'root/etc'), { recursive: true });
-    writeFileSync(join(dir, 'root/etc/logrotate.conf'), `${logs.join(' ')} {\n  daily\n  create\n  postrotate\n    kill -HUP ${child.pid}\n  endscript\n}\n`);
-    const doctor = spawn(process.execPath, [bin, 'doctor', '--pid', String(child.pid), '--root', join(dir, 'root'), '--sample-ms', '500'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    writeFileSync(
+      join(dir, 'root/etc/logrotate.conf'),
+      `${logs.join(' ')} {\n  daily\n  create\n  postrotate\n    kill -HUP ${child.pid}\n  endscript\n}\n`,
+    );
+    const doctor = spawn(process.execPath, [bin, 'doctor', '--pid', String(child.pid), '--root', join(dir, 'root'), '--sample-ms', '500'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let table = '';
     doctor.stdout.on('data', (chunk) => (table += chunk));
     const [code] = await once(doctor, 'close');

@@ -24,7 +24,10 @@ async function story(recreate) {
     let stderr = '';
     worker.stderr.on('data', (chunk) => (stderr += chunk));
     worker.on('message', (m) => m.event === 'ipc-recreated' && recreated++);
-    worker.on('exit', (code, signal) => worker.stopping || crashes.push(`worker ${worker.pid} exited ${code ?? signal}: ${stderr.trim().split('\n')[0]}`));
+    worker.on(
+      'exit',
+      (code, signal) => worker.stopping || crashes.push(`worker ${worker.pid} exited ${code ?? signal}: ${stderr.trim().split('\n')[0]}`),
+    );
     workers.push(worker);
     await once(worker, 'message');
     return worker;

@@ -26,9 +26,13 @@ const offBy = leak ? (Math.abs(leak.reloadsLeft - truth) / truth) * 100 : NaN;
 
 if (leak) {
   console.log(`leak report: ${JSON.stringify(leak)}`);
-  console.log(`forecast: limit reached in ${leak.reloadsLeft} reloads, about ${leak.reloadsLeft} days (${(leak.reloadsLeft / 365).toFixed(1)} years) at one reload a day`);
+  console.log(
+    `forecast: limit reached in ${leak.reloadsLeft} reloads, about ${leak.reloadsLeft} days (${(leak.reloadsLeft / 365).toFixed(1)} years) at one reload a day`,
+  );
 }
-console.log(`without guard: died of ${diedOf ?? 'nothing?'} on day ${lastDay} (exit ${bare.exit.code ?? bare.exit.signal}), no warning; 1 fd leaked per reload, RLIMIT_NOFILE 1024`);
+console.log(
+  `without guard: died of ${diedOf ?? 'nothing?'} on day ${lastDay} (exit ${bare.exit.code ?? bare.exit.signal}), no warning; 1 fd leaked per reload, RLIMIT_NOFILE 1024`,
+);
 console.log(
   `with guard: day ${leakDay} leak report: limit reached in ${leak?.reloadsLeft} reloads, about ${leak?.reloadsLeft} days at one reload a day ` +
     `(EMFILE came on day ${failedDay}, forecast off by ${offBy.toFixed(1)}%; ${leak?.resource} +${leak?.growthPerReload}/reload, ${leak?.current} of ${leak?.limit}; ` +

@@ -30,7 +30,6 @@ process.once('exit', () => {
   for (const server of live) server.process?.kill('SIGKILL');
 });
 
-
 /**
  * A private MariaDB in a temp dir on a free loopback port, for one test file or one run.
  * `start()` resolves once a client can connect; `close()` stops it and removes the dir.

@@ -93,7 +93,15 @@ export class NodeChild {
 
   /** Resolves with the match of the first stdout line that matches `pattern`. */
   line(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
-    return this.#until(() => this.#stdout.split('\n').map((l) => l.match(pattern)).find(Boolean) ?? undefined, `a line matching ${pattern}`, timeoutMs);
+    return this.#until(
+      () =>
+        this.#stdout
+          .split('\n')
+          .map((l) => l.match(pattern))
+          .find(Boolean) ?? undefined,
+      `a line matching ${pattern}`,
+      timeoutMs,
+    );
   }
 
   #changed(update: () => unknown): void {

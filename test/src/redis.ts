@@ -111,8 +111,22 @@ export class RedisServer {
   }
 
   async #launch(): Promise<void> {
-    const args = ['--port', String(this.#port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
-    if (this.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf'), '--cluster-node-timeout', '2000');
+    const args = [
+      '--port',
+      String(this.#port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+    ];
+    if (this.cluster)
+      args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf'), '--cluster-node-timeout', '2000');
     const server = launchServer('redis-server', args);
     this.process = server.child;
     this.#server = server;
@@ -147,7 +161,14 @@ export class RedisCluster {
     try {
       for (let i = 0; i < masters; i++) nodes.push(await RedisServer.start({ ...options, cluster: true }));
       const addresses = nodes.map((n) => `${n.host}:${n.port}`);
-      await promisify(execFile)(requireCommand('redis-cli'), ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes']);
+      await promisify(execFile)(requireCommand('redis-cli'), [
+        '--cluster',
+        'create',
+        ...addresses,
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ]);
       await waitForClusterOk(nodes);
     } catch (error) {
       await Promise.all(nodes.map((n) => n.close()));

@@ -32,7 +32,13 @@ export function launchServer(command: string, args: readonly string[]): ServerPr
  * Waits until `probe()` resolves true (a rejection counts as not yet), failing with the server's log
  * when it exits first or `timeoutMs` passes.
  */
-export async function waitUntilReady(server: ServerProcess, name: string, probe: () => Promise<boolean>, timeoutMs: number, everyMs: number): Promise<void> {
+export async function waitUntilReady(
+  server: ServerProcess,
+  name: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  everyMs: number,
+): Promise<void> {
   const { child } = server;
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -28,7 +28,9 @@ describe('the multi-process harness', () => {
   });
 
   it('names the install line for a command the machine lacks', () => {
-    expect(() => requireCommand('no-such-binary-bulwark')).toThrow(/no-such-binary-bulwark is not installed.*apt-get install -y no-such-binary-bulwark/);
+    expect(() => requireCommand('no-such-binary-bulwark')).toThrow(
+      /no-such-binary-bulwark is not installed.*apt-get install -y no-such-binary-bulwark/,
+    );
     expect(requireCommand('logrotate')).toMatch(/\/logrotate$/);
   });
 });

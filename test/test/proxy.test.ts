@@ -49,7 +49,11 @@ describe('fault proxy', () => {
     await expect(conn.query("INSERT INTO proxy_writes (tag) VALUES ('doubt')")).rejects.toMatchObject({ fatal: true });
     conn.destroy();
     const check = await mysql.createConnection(db);
-    await expect.poll(async () => ((await check.query("SELECT COUNT(*) AS n FROM proxy_writes WHERE tag = 'doubt'"))[0] as Array<{ n: number }>)[0]!.n).toBe(1);
+    await expect
+      .poll(
+        async () => ((await check.query("SELECT COUNT(*) AS n FROM proxy_writes WHERE tag = 'doubt'"))[0] as Array<{ n: number }>)[0]!.n,
+      )
+      .toBe(1);
     await check.end();
   });
 

@@ -19,10 +19,28 @@ const NUMBERS: Record<string, { min: number; max: number; integer?: boolean }> =
   coalesceSize: { min: 0, max: COUNT_MAX, integer: true },
 };
 
-const BOOLEANS = ['rollingPercentilesEnabled', 'enabled', 'allowWarmUp', 'cache', 'coalesce', 'autoRenewAbortController', 'enableSnapshots'];
+const BOOLEANS = [
+  'rollingPercentilesEnabled',
+  'enabled',
+  'allowWarmUp',
+  'cache',
+  'coalesce',
+  'autoRenewAbortController',
+  'enableSnapshots',
+];
 
 /** Options opossum 9 reads that are objects, functions or strings: passed through as given. */
-const OTHERS = ['status', 'name', 'group', 'errorFilter', 'cacheGetKey', 'cacheTransport', 'coalesceResetOn', 'abortController', 'rotateBucketController'];
+const OTHERS = [
+  'status',
+  'name',
+  'group',
+  'errorFilter',
+  'cacheGetKey',
+  'cacheTransport',
+  'coalesceResetOn',
+  'abortController',
+  'rotateBucketController',
+];
 
 const KNOWN = ['timeout', ...Object.keys(NUMBERS), ...BOOLEANS, ...OTHERS];
 
@@ -32,7 +50,8 @@ export const callTimeoutMs = (options: CircuitBreaker.Options): number => (optio
 /** Checks opossum's options by name and range, so that a typo or a negative timeout throws here, not later. */
 export function checkCircuitOptions(input: unknown): CircuitBreaker.Options {
   if (input === undefined) return {};
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidOptionError('circuit', input, "opossum's options object");
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new InvalidOptionError('circuit', input, "opossum's options object");
   const options = checkOptions('circuit', input as Record<string, unknown>, KNOWN);
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;

@@ -56,7 +56,7 @@ export function hash31(text: string): number {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return (h >>> 1) || 1;
+  return h >>> 1 || 1;
 }
 
 export type HeaderCheck = 'ok' | 'initializing' | 'bad' | 'foreign';

@@ -61,8 +61,10 @@ export function resolveOptions(input: ResourceOptions | undefined): Resolved {
 
 function resolveFleet(fleet: FleetOptions, shareCircuit: boolean): ResolvedFleet {
   const plug = fleetPlug();
-  if (!plug) throw new InvalidOptionError('fleet', fleet, 'used with @bulwark/fleet loaded (npm install @bulwark/fleet, then import it once)');
-  if (!shareCircuit) throw new InvalidOptionError('shareCircuit', shareCircuit, 'true when fleet is given (the fleet follows the host circuit)');
+  if (!plug)
+    throw new InvalidOptionError('fleet', fleet, 'used with @bulwark/fleet loaded (npm install @bulwark/fleet, then import it once)');
+  if (!shareCircuit)
+    throw new InvalidOptionError('shareCircuit', shareCircuit, 'true when fleet is given (the fleet follows the host circuit)');
   return { plug, options: plug.resolve(fleet) };
 }
 

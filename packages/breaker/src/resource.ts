@@ -73,7 +73,6 @@ export class Resource extends GuardHandle<ResourceEvents> {
     return fleet;
   }
 
-
   /** Tickets on the host (for `quota`, computed from the live workers now). */
   get tickets(): number {
     return this.#tickets.limit;
@@ -166,7 +165,8 @@ export class Resource extends GuardHandle<ResourceEvents> {
       this.#watchFailing = false;
     } catch (error) {
       // Tried again next tick; said once per streak of failures, not every 250 ms.
-      if (!this.#watchFailing) warnError('breaker', 'BULWARK_BREAKER_WATCH', `shared memory of ${this.name} could not be checked or re-joined`, error);
+      if (!this.#watchFailing)
+        warnError('breaker', 'BULWARK_BREAKER_WATCH', `shared memory of ${this.name} could not be checked or re-joined`, error);
       this.#watchFailing = true;
     }
   }
@@ -176,7 +176,12 @@ export class Resource extends GuardHandle<ResourceEvents> {
     this.#segment = openSegment(this.#segmentName, this.#options.ipc);
     this.#tickets.attach(this.#segment);
     this.#circuit.republish();
-    this.report('ipc-recreated', { resource: this.name, ipc: this.#segment.ipc, created: this.#segment.created, reregisteredTickets: held });
+    this.report('ipc-recreated', {
+      resource: this.name,
+      ipc: this.#segment.ipc,
+      created: this.#segment.created,
+      reregisteredTickets: held,
+    });
   }
 }
 
@@ -212,6 +217,10 @@ export function openResources(): Resource[] {
 function warnIfIgnored(name: string, kept: Resolved, asked: Resolved): void {
   for (const option of SHAPING) {
     if (asked[option] === kept[option]) continue;
-    warn('breaker', 'BULWARK_BREAKER_OPTION_IGNORED', `resource '${name}' is already open with ${option} ${String(kept[option])}: ${option} ${String(asked[option])} is ignored`);
+    warn(
+      'breaker',
+      'BULWARK_BREAKER_OPTION_IGNORED',
+      `resource '${name}' is already open with ${option} ${String(kept[option])}: ${option} ${String(asked[option])} is ignored`,
+    );
   }
 }

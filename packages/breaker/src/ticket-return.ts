@@ -69,8 +69,7 @@ export class TicketReturn {
 
   /** The host ticket as opossum's semaphore; opossum's own one still counts a `capacity` given. */
   #asSemaphore(own: Semaphore | undefined): Semaphore {
-    if (typeof own?.test !== 'function' || typeof own.release !== 'function')
-      throw new OpossumUnsupportedError();
+    if (typeof own?.test !== 'function' || typeof own.release !== 'function') throw new OpossumUnsupportedError();
     const release = this.release;
     if (!this.#capacity) return { test: () => true, release };
     return {

@@ -111,12 +111,16 @@ export class Host {
   }
 
   errors(): string[] {
-    return this.workers.flatMap((w) => w.messages.filter((m) => (m as { error?: string }).error).map((m) => (m as { error: string }).error));
+    return this.workers.flatMap((w) =>
+      w.messages.filter((m) => (m as { error?: string }).error).map((m) => (m as { error: string }).error),
+    );
   }
 
   async close(): Promise<void> {
     await stopAll(this.workers);
-    const keys = new Set(this.workers.flatMap((w) => w.messages.map((m) => (m as { ready?: Info }).ready?.key ?? (m as { info?: Info }).info?.key)));
+    const keys = new Set(
+      this.workers.flatMap((w) => w.messages.map((m) => (m as { ready?: Info }).ready?.key ?? (m as { info?: Info }).info?.key)),
+    );
     for (const key of keys) if (key !== undefined) destroySysv(key);
     rmSync(`/dev/shm${this.counterName}`, { force: true });
     rmSync(`/dev/shm/bulwark.${uid}.${this.name}`, { force: true });

@@ -6,7 +6,9 @@ const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, im
 
 // opossum 10 needs Node >= 22: this file runs on the Node 22, 24 and 26 legs only.
 it('works with opossum 10: the host ticket as its semaphore, held past a timeout, the circuit and its trial', () => {
-  const child = spawnSync(process.execPath, ['--import', fixture('opossum10-loader.mjs'), fixture('opossum10-scenario.mjs')], { timeout: 30_000 });
+  const child = spawnSync(process.execPath, ['--import', fixture('opossum10-loader.mjs'), fixture('opossum10-scenario.mjs')], {
+    timeout: 30_000,
+  });
   expect(child.status, String(child.stderr)).toBe(0);
   expect(JSON.parse(String(child.stdout))).toEqual({
     node: process.versions.node.split('.')[0],

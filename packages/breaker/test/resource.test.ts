@@ -29,7 +29,10 @@ describe('options', () => {
     [{ tickets: 1, circuit: { timeout: -1 } }, /circuit.timeout must be a number from 0 .*got -1/],
     [{ tickets: 1, circuit: { timeout: true } }, /circuit.timeout must be a number .*got true/],
     [{ tickets: 1, circuit: { resetTimeout: Number.NaN } }, /circuit.resetTimeout must be/],
-    [{ tickets: 1, circuit: { errorThresholdPercentage: 150 } }, /circuit.errorThresholdPercentage must be a number from 0 to 100, got 150/],
+    [
+      { tickets: 1, circuit: { errorThresholdPercentage: 150 } },
+      /circuit.errorThresholdPercentage must be a number from 0 to 100, got 150/,
+    ],
     [{ tickets: 1, circuit: { volumeThreshold: 2.5 } }, /circuit.volumeThreshold must be an integer/],
     [{ tickets: 1, circuit: { enabled: 'yes' } }, /circuit.enabled must be true or false, got 'yes'/],
     [{ tickets: 1, circuit: 'fast' }, /circuit must be opossum's options object, got 'fast'/],
@@ -90,19 +93,22 @@ describe('resource', () => {
     ]);
   });
 
-  it.each([{}, { timeout: false as const }, { enabled: false }])("runs the function and passes its value and its own error through, with opossum options %o", async (circuit) => {
-    const res = open({ tickets: 1, circuit });
-    const error = new Error('from the dependency');
-    await expect(res.run(async () => 42)).resolves.toBe(42);
-    await expect(res.run(() => undefined)).resolves.toBeUndefined();
-    await expect(res.run(() => Promise.reject(error))).rejects.toBe(error);
-    await expect(
-      res.run(() => {
-        throw error;
-      }),
-    ).rejects.toBe(error);
-    expect(res.held).toBe(0);
-  });
+  it.each([{}, { timeout: false as const }, { enabled: false }])(
+    'runs the function and passes its value and its own error through, with opossum options %o',
+    async (circuit) => {
+      const res = open({ tickets: 1, circuit });
+      const error = new Error('from the dependency');
+      await expect(res.run(async () => 42)).resolves.toBe(42);
+      await expect(res.run(() => undefined)).resolves.toBeUndefined();
+      await expect(res.run(() => Promise.reject(error))).rejects.toBe(error);
+      await expect(
+        res.run(() => {
+          throw error;
+        }),
+      ).rejects.toBe(error);
+      expect(res.held).toBe(0);
+    },
+  );
 
   it('passes plain values through as they are with opossum timeout off, and gives each ticket back', async () => {
     const res = open({ tickets: 1, circuit: { timeout: false } });
@@ -118,7 +124,7 @@ describe('resource', () => {
     expect(error).toMatchObject({ code: 'ERR_BULKHEAD_FULL', resource: res.name, tickets: 1 });
   });
 
-  it("keeps the ticket while a call that opossum timed out still runs, and frees it when the call ends", async () => {
+  it('keeps the ticket while a call that opossum timed out still runs, and frees it when the call ends', async () => {
     const res = open({ tickets: 1, circuit: { timeout: 50, volumeThreshold: 10 } });
     let finish!: () => void;
     const slow = res.run(() => new Promise<void>((resolve) => (finish = resolve)));
@@ -130,22 +136,25 @@ describe('resource', () => {
     expect(res.held).toBe(0);
   });
 
-  it.each([{}, { timeout: false as const }])("gives the ticket back at once when opossum's own capacity refuses the call, with %o", async (circuit) => {
-    const res = open({ tickets: 5, circuit: { ...circuit, capacity: 1 } });
-    let finish!: () => void;
-    const first = res.run(() => new Promise<void>((resolve) => (finish = resolve)));
-    await expect(res.run(() => 'x')).rejects.toMatchObject({ code: 'ESEMLOCKED' });
-    expect(res.held).toBe(1);
-    finish();
-    await first;
-    expect(res.held).toBe(0);
-    await expect(res.run(() => 'y')).resolves.toBe('y'); // opossum's own count came back too
-  });
+  it.each([{}, { timeout: false as const }])(
+    "gives the ticket back at once when opossum's own capacity refuses the call, with %o",
+    async (circuit) => {
+      const res = open({ tickets: 5, circuit: { ...circuit, capacity: 1 } });
+      let finish!: () => void;
+      const first = res.run(() => new Promise<void>((resolve) => (finish = resolve)));
+      await expect(res.run(() => 'x')).rejects.toMatchObject({ code: 'ESEMLOCKED' });
+      expect(res.held).toBe(1);
+      finish();
+      await first;
+      expect(res.held).toBe(0);
+      await expect(res.run(() => 'y')).resolves.toBe('y'); // opossum's own count came back too
+    },
+  );
 
   it.each([{ enabled: false }, { cache: true }, { timeout: 1_000 }, { timeout: false as const }, { timeout: false as const, cache: true }])(
     'gives every ticket back with opossum options %o',
     async (circuit) => {
-    const res = open({ tickets: 1, circuit });
+      const res = open({ tickets: 1, circuit });
       for (let i = 0; i < 3; i++) await expect(res.run(async () => i)).resolves.toBe(circuit.cache ? 0 : i); // a cache hit is settled too
       if (!circuit.cache) await expect(res.run(failing)).rejects.toThrow('down');
       expect(res.held).toBe(0);

@@ -19,7 +19,10 @@ const open = openForTest;
 afterEach(closeOpened);
 
 function sysvPerms(shmid: number): string | undefined {
-  const row = readFileSync('/proc/sysvipc/shm', 'latin1').split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[1] === String(shmid));
+  const row = readFileSync('/proc/sysvipc/shm', 'latin1')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .find((f) => f[1] === String(shmid));
   return row?.[2];
 }
 
@@ -84,7 +87,12 @@ describe('shared memory', () => {
     const forged = shm.create(valid.length, 'Int32Array', key, '666')!;
     forged.set(valid);
     forged[USED] = 1; // a count that, trusted, would leave no ticket
-    const forgedId = Number(readFileSync('/proc/sysvipc/shm', 'latin1').split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[0] === String(key))![1]);
+    const forgedId = Number(
+      readFileSync('/proc/sysvipc/shm', 'latin1')
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .find((f) => f[0] === String(key))![1],
+    );
     expect(sysvPerms(forgedId)).toBe('666');
     const second = open(name, { tickets: 1, ipc: 'sysv' });
     expect(second.ipc.key).toBe(key);
@@ -118,7 +126,11 @@ describe('shared memory', () => {
     const mine = open(name, { tickets: 1, ipc });
     void hold(mine);
     const script = fileURLToPath(new URL('./fixtures/other-user.mjs', import.meta.url));
-    const child = spawn(process.execPath, [script], { uid: 65534, gid: 65534, env: { ...process.env, RESOURCE_NAME: name, RESOURCE_IPC: ipc } });
+    const child = spawn(process.execPath, [script], {
+      uid: 65534,
+      gid: 65534,
+      env: { ...process.env, RESOURCE_NAME: name, RESOURCE_IPC: ipc },
+    });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
@@ -155,7 +167,11 @@ describe('holders and counts', () => {
     const raw = words(res);
     raw[USED] = -1000;
     const outcomes = await Promise.allSettled([0, 1, 2].map(() => Promise.race([hold(res), sleep(50).then(() => 'holding')])));
-    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as { code: string }).code)).sort()).toEqual(['ERR_BULKHEAD_FULL', 'holding', 'holding']);
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as { code: string }).code)).sort()).toEqual([
+      'ERR_BULKHEAD_FULL',
+      'holding',
+      'holding',
+    ]);
     expect(raw[USED]).toBe(2);
     const other = open(uniqueName('corrupt'), { tickets: 2, ipc: 'posix', acquireTimeoutMs: 2_000 });
     words(other)[USED] = 1_000_000_000;
@@ -164,6 +180,8 @@ describe('holders and counts', () => {
 });
 
 it('loads the shm-typed-array native addon', () => {
-  const result = spawnSync(process.execPath, ['-e', "require('shm-typed-array').getTotalSize()"], { cwd: fileURLToPath(new URL('..', import.meta.url)) });
+  const result = spawnSync(process.execPath, ['-e', "require('shm-typed-array').getTotalSize()"], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+  });
   expect(result.status, String(result.stderr)).toBe(0);
 });

@@ -62,7 +62,13 @@ describe.each(['posix', 'sysv'] as const)('shared circuit over %s', (ipc) => {
 describe('half-open trial', () => {
   it('passes to another process when the one sending it is killed', async () => {
     // The dependency recovers but answers slowly: the trial hangs until its sender dies.
-    host = new Host('trial-death', { options: { tickets: 10, shareCircuit: true, circuit }, loops: 1, pauseMs: 5, failing: true, holdMs: 60_000 });
+    host = new Host('trial-death', {
+      options: { tickets: 10, shareCircuit: true, circuit },
+      loops: 1,
+      pauseMs: 5,
+      failing: true,
+      holdMs: 60_000,
+    });
     const workers = await host.spawn(4);
     await host.start();
     await until(() => workers.every((w) => host!.events<StateEvent>(w, 'state').some((e) => e.state === 'open')));
@@ -78,7 +84,13 @@ describe('half-open trial', () => {
 
   it('passes to another process once it has hung for resetTimeout, so the host circuit closes although the first trial never settles', async () => {
     // opossum's timeout is off, as in the bulwark umbrella's mysql defaults: nothing ends the hung trial.
-    host = new Host('trial-hung', { options: { tickets: 10, shareCircuit: true, circuit }, loops: 1, pauseMs: 5, failing: true, holdMs: 5 });
+    host = new Host('trial-hung', {
+      options: { tickets: 10, shareCircuit: true, circuit },
+      loops: 1,
+      pauseMs: 5,
+      failing: true,
+      holdMs: 5,
+    });
     const [hung, other] = await host.spawn(2);
     await host.start([hung!]); // only this process meets the failing dependency and so sends the trial
     await until(() => [hung!, other!].every((w) => host!.events<StateEvent>(w, 'state').some((e) => e.state === 'open')));

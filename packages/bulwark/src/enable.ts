@@ -41,7 +41,10 @@ export function enable(flags: BulwarkOptions = {}): Enabled {
     );
     throw error;
   }
-  return Object.assign(closeWith(() => closeAll(started)), { guards: started as EnabledGuards });
+  return Object.assign(
+    closeWith(() => closeAll(started)),
+    { guards: started as EnabledGuards },
+  );
 }
 
 function checkFlags(flags: BulwarkOptions): Array<[string, true | string | object]> {
@@ -49,8 +52,7 @@ function checkFlags(flags: BulwarkOptions): Array<[string, true | string | objec
     throw new InvalidOptionError('enable() flags', flags, `an object with any of: ${guardNames.join(', ')}`);
   const wanted: Array<[string, true | string | object]> = [];
   for (const [name, value] of Object.entries(flags)) {
-    if (!guardNames.includes(name))
-      throw new InvalidOptionError(name, value, `a known guard flag: ${guardNames.join(', ')}`);
+    if (!guardNames.includes(name)) throw new InvalidOptionError(name, value, `a known guard flag: ${guardNames.join(', ')}`);
     if (value === false || value === undefined) continue;
     const words = flagWords(name);
     if (typeof value === 'string' && words.includes(value)) {
@@ -88,9 +90,11 @@ function message(error: unknown): string {
 async function closeAll(started: Record<string, Guard>): Promise<void> {
   const names = Object.keys(started).reverse();
   const results = await Promise.allSettled(names.map(async (name) => started[name]!.close()));
-  const errors = Object.fromEntries(names.flatMap((name, i) => {
-    const result = results[i]!;
-    return result.status === 'rejected' ? [[name, result.reason]] : [];
-  }));
+  const errors = Object.fromEntries(
+    names.flatMap((name, i) => {
+      const result = results[i]!;
+      return result.status === 'rejected' ? [[name, result.reason]] : [];
+    }),
+  );
   if (Object.keys(errors).length > 0) throw new GuardsCloseError(errors);
 }

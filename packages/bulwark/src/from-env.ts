@@ -26,7 +26,11 @@ export function flagsFromEnv(env: NodeJS.ProcessEnv = process.env): BulwarkOptio
   if (fleetRedis) flags.breaker = withFleetRedis(flags.breaker, fleetRedis);
   for (const variable of Object.keys(env))
     if (/^BULWARK_[A-Z]+$/.test(variable) && !guardNames.some((n) => variable === `BULWARK_${n.toUpperCase()}`))
-      warn('bulwark', 'BULWARK_ENV_UNKNOWN_GUARD', `${variable} names no guard; known: ${guardNames.map((n) => `BULWARK_${n.toUpperCase()}`).join(', ')}`);
+      warn(
+        'bulwark',
+        'BULWARK_ENV_UNKNOWN_GUARD',
+        `${variable} names no guard; known: ${guardNames.map((n) => `BULWARK_${n.toUpperCase()}`).join(', ')}`,
+      );
   return flags as BulwarkOptions;
 }
 

@@ -45,7 +45,9 @@ describe('npx bulwark doctor', () => {
 
   it('takes several --pid, and without any examines the Node processes of this user but not itself', async () => {
     const [a, b] = await Promise.all([left.start('service.cjs'), left.start('service.cjs', { env: { HUP: 'guard' } })]);
-    const named = JSON.parse((await bulwark('doctor', '--pid', String(a.pid), '--pid', String(b.pid), '--json', '--sample-ms', '0')).stdout) as DoctorReport;
+    const named = JSON.parse(
+      (await bulwark('doctor', '--pid', String(a.pid), '--pid', String(b.pid), '--json', '--sample-ms', '0')).stdout,
+    ) as DoctorReport;
     expect(named.processes.map((p) => p.pid)).toEqual([a.pid, b.pid]);
     // --sample-ms 0 leaves out the two sampled checks.
     expect(named.processes[0]!.findings.map((f) => f.check)).toEqual(['sighup', 'fds', 'ipc', 'logrotate']);
@@ -58,9 +60,18 @@ describe('npx bulwark doctor', () => {
   });
 
   it('exits 2 naming the bad argument, or the process that does not exist', async () => {
-    expect(await bulwark('doctor', '--pid', 'abc')).toMatchObject({ code: 2, stderr: expect.stringContaining('--pid must be a whole number, got \'abc\'') });
-    expect(await bulwark('doctor', '--frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--frobnicate'") });
-    expect(await bulwark('doctor', '--pid', String(2 ** 22 + 1))).toMatchObject({ code: 2, stderr: `bulwark doctor: no process ${2 ** 22 + 1} in /proc\n` });
+    expect(await bulwark('doctor', '--pid', 'abc')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("--pid must be a whole number, got 'abc'"),
+    });
+    expect(await bulwark('doctor', '--frobnicate')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("Unknown option '--frobnicate'"),
+    });
+    expect(await bulwark('doctor', '--pid', String(2 ** 22 + 1))).toMatchObject({
+      code: 2,
+      stderr: `bulwark doctor: no process ${2 ** 22 + 1} in /proc\n`,
+    });
     expect(await bulwark('unknown')).toMatchObject({ code: 2, stderr: expect.stringContaining('bulwark: unknown command unknown') });
     expect(await bulwark('doctor', '--help')).toMatchObject({ code: 0, stdout: expect.stringContaining('usage: bulwark doctor') });
   });

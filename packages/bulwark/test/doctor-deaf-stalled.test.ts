@@ -30,11 +30,16 @@ async function load(port: number, parallel: number, stop: Promise<unknown>): Pro
   const one = () =>
     new Promise<void>((resolve, reject) => {
       const socket = connect({ port, host: '127.0.0.1' });
-      socket.on('data', () => {}).once('end', () => (done++, resolve())).once('error', reject);
+      socket
+        .on('data', () => {})
+        .once('end', () => (done++, resolve()))
+        .once('error', reject);
     });
-  await Promise.all(Array.from({ length: parallel }, async () => {
-    while (!stopped) await one();
-  }));
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (!stopped) await one();
+    }),
+  );
   return done;
 }
 
@@ -45,8 +50,13 @@ describe('bulwark doctor: a deaf server (Heisenbug)', () => {
     await connectMany(5, { port });
     const report = await examine(child.pid, { sampleMs: 1000 });
     const [deaf] = findings(report, 'deaf');
-    expect(deaf).toMatchObject({ status: 'hazard', summary: `alive but not accepting: tcp 127.0.0.1:${port}: 5 connection(s) waited the whole 1.0 s` });
-    expect(deaf!.evidence).toContain(`tcp 127.0.0.1:${port} (socket:[${deaf!.evidence[1]!.match(/socket:\[(\d+)\]/)![1]}]): accept queue 5 then 5 after 1.0 s`);
+    expect(deaf).toMatchObject({
+      status: 'hazard',
+      summary: `alive but not accepting: tcp 127.0.0.1:${port}: 5 connection(s) waited the whole 1.0 s`,
+    });
+    expect(deaf!.evidence).toContain(
+      `tcp 127.0.0.1:${port} (socket:[${deaf!.evidence[1]!.match(/socket:\[(\d+)\]/)![1]}]): accept queue 5 then 5 after 1.0 s`,
+    );
     // Its logs still tick: the main thread is not stalled, only the socket is deaf.
     expect(statuses(report, 'stalled')).toEqual(['ok']);
   });
@@ -56,7 +66,10 @@ describe('bulwark doctor: a deaf server (Heisenbug)', () => {
     const child = await left.start('server.cjs', { env: { MODE: 'deaf', LISTEN: `unix:${path}` } }, /^listening/);
     await connectMany(3, { path });
     const [deaf] = findings(await examine(child.pid, { sampleMs: 1000 }), 'deaf');
-    expect(deaf).toMatchObject({ status: 'hazard', summary: expect.stringMatching(new RegExp(`^alive but not accepting: unix ${path}: 3 `)) });
+    expect(deaf).toMatchObject({
+      status: 'hazard',
+      summary: expect.stringMatching(new RegExp(`^alive but not accepting: unix ${path}: 3 `)),
+    });
   });
 
   it('passes a healthy server under a load of real connections', async () => {
@@ -74,7 +87,10 @@ describe('bulwark doctor: a stalled main thread', () => {
   it('flags a main thread that spins on the CPU', async () => {
     const child = await left.start('stall.cjs', { env: { MODE: 'busy' } }, /^stalling/);
     const [stalled] = findings(await examine(child.pid, { sampleMs: 1000 }), 'stalled');
-    expect(stalled).toMatchObject({ status: 'hazard', summary: 'main thread on the CPU through the whole 1.0 s sample: its event loop never waited' });
+    expect(stalled).toMatchObject({
+      status: 'hazard',
+      summary: 'main thread on the CPU through the whole 1.0 s sample: its event loop never waited',
+    });
   });
 
   it('flags a main thread asleep in one syscall (Atomics.wait: futex) that never wakes', async () => {
@@ -87,6 +103,9 @@ describe('bulwark doctor: a stalled main thread', () => {
   it('passes a quiet service waiting in its event loop', async () => {
     const child = await left.start('stall.cjs', { env: { MODE: 'idle' } }, /^stalling/);
     const [stalled] = findings(await examine(child.pid, { sampleMs: 1000 }), 'stalled');
-    expect(stalled).toMatchObject({ status: 'ok', summary: expect.stringMatching(/^main thread (waiting \(epoll_p?wait\)|running), not stalled$/) });
+    expect(stalled).toMatchObject({
+      status: 'ok',
+      summary: expect.stringMatching(/^main thread (waiting \(epoll_p?wait\)|running), not stalled$/),
+    });
   });
 });

@@ -71,6 +71,9 @@ describe("bulwark doctor: logind's RemoveIPC (Missing semaphore)", () => {
       '/etc/login.defs': loginDefs(uid - 1),
     });
     const [ipc] = findings(await examine(child.pid, { root }), 'ipc');
-    expect(ipc).toMatchObject({ status: 'ok', evidence: expect.arrayContaining(['/etc/systemd/logind.conf.d/50-bulwark.conf: RemoveIPC=no']) });
+    expect(ipc).toMatchObject({
+      status: 'ok',
+      evidence: expect.arrayContaining(['/etc/systemd/logind.conf.d/50-bulwark.conf: RemoveIPC=no']),
+    });
   });
 });

@@ -24,12 +24,14 @@ function hostWith(conf: string, extra: Record<string, string> = {}): string {
   const files = { '/etc/logrotate.conf': conf, ...extra };
   const root = left.host(files);
   for (const [path, text] of Object.entries(files))
-    if (text.includes('{')) execFileSync(requireCommand('logrotate'), ['-d', '-s', join(root, 'state'), join(root, path)], { stdio: 'pipe' });
+    if (text.includes('{'))
+      execFileSync(requireCommand('logrotate'), ['-d', '-s', join(root, 'state'), join(root, path)], { stdio: 'pipe' });
   return root;
 }
 
 /** Whether the child writes `path` through one of its fds right now. */
-const writesTo = (child: NodeChild, path: string) => readdirSync(`/proc/${child.pid}/fd`).some((fd) => readlinkOr(`/proc/${child.pid}/fd/${fd}`) === path);
+const writesTo = (child: NodeChild, path: string) =>
+  readdirSync(`/proc/${child.pid}/fd`).some((fd) => readlinkOr(`/proc/${child.pid}/fd/${fd}`) === path);
 const readlinkOr = (link: string) => {
   try {
     return readlinkSync(link);
@@ -47,7 +49,9 @@ describe('bulwark doctor: logrotate against the logs a process writes (Loser buy
     const root = hostWith(block(logs, ['daily', 'create 0644', 'nosharedscripts', 'postrotate', `  kill -HUP ${child.pid}`, 'endscript']));
     const [burst] = await logrotateFindings(child.pid, root);
     expect(burst).toMatchObject({ status: 'hazard', summary: expect.stringContaining('2 HUPs milliseconds apart') });
-    expect(burst!.evidence[0]).toContain(`/etc/logrotate.conf:1: 2 logs (${logs.join(', ')}), nosharedscripts, script: kill -HUP ${child.pid}`);
+    expect(burst!.evidence[0]).toContain(
+      `/etc/logrotate.conf:1: 2 logs (${logs.join(', ')}), nosharedscripts, script: kill -HUP ${child.pid}`,
+    );
     expect(burst!.fix).toContain('sharedscripts');
   });
 
@@ -87,7 +91,9 @@ describe('bulwark doctor: logrotate against the logs a process writes (Loser buy
     const { child, logs } = await writer({ HUP: 'guard' });
     const root = hostWith(block(logs, ['create 0640', 'sharedscripts', 'postrotate', '  echo rotated >/dev/null', 'endscript']));
     const found = await logrotateFindings(child.pid, root);
-    expect(found.map((f) => f.summary)).toEqual(logs.map((log) => `/etc/logrotate.conf:1 moves ${log} aside and tells the process nothing: it keeps writing into the rotated copy`));
+    expect(found.map((f) => f.summary)).toEqual(
+      logs.map((log) => `/etc/logrotate.conf:1 moves ${log} aside and tells the process nothing: it keeps writing into the rotated copy`),
+    );
     expect(found[0]!.evidence[0]).toContain('create, no copytruncate, scripts send no signal: echo rotated >/dev/null');
   });
 
@@ -107,7 +113,12 @@ describe('bulwark doctor: logrotate against the logs a process writes (Loser buy
     const { child, logs } = await writer();
     unlinkSync(logs[0]!);
     const found = await logrotateFindings(child.pid, left.host({}));
-    expect(found).toEqual([expect.objectContaining({ status: 'hazard', summary: `writes ${logs[0]}, which is deleted: its lines reach no file and the disk space stays used` })]);
+    expect(found).toEqual([
+      expect.objectContaining({
+        status: 'hazard',
+        summary: `writes ${logs[0]}, which is deleted: its lines reach no file and the disk space stays used`,
+      }),
+    ]);
     expect(found[0]!.evidence[0]).toMatch(new RegExp(`^/proc/${child.pid}/fd/\\d+ -> ${logs[0]} \\(deleted\\)$`));
   });
 
@@ -116,7 +127,10 @@ describe('bulwark doctor: logrotate against the logs a process writes (Loser buy
     const app = block([join(logs[0]!, '../*.log')], ['missingok', 'sharedscripts', 'postrotate', `  kill -HUP ${child.pid}`, 'endscript']);
     // A leftover from a package upgrade, which logrotate skips (tabooext): it would be a burst.
     const old = block(logs, ['postrotate', `  kill -HUP ${child.pid}`, 'endscript']);
-    const root = hostWith('# global defaults\nweekly\nrotate 4\ncreate\ninclude /etc/logrotate.d\n', { '/etc/logrotate.d/app': app, '/etc/logrotate.d/app.dpkg-old': old });
+    const root = hostWith('# global defaults\nweekly\nrotate 4\ncreate\ninclude /etc/logrotate.d\n', {
+      '/etc/logrotate.d/app': app,
+      '/etc/logrotate.d/app.dpkg-old': old,
+    });
     const before = await logrotateFindings(child.pid, root);
     expect(before).toEqual([expect.objectContaining({ status: 'ok', summary: '2 log(s) rotated safely for this process' })]);
     const rotation = logrotate({ logs, sharedscripts: true, postrotate: [`kill -HUP ${child.pid}`] });

@@ -23,11 +23,14 @@ describe('bulwark doctor: SIGHUP', () => {
   });
 });
 
-describe('bulwark doctor: fds against RLIMIT_NOFILE (New Year\'s Day)', () => {
+describe("bulwark doctor: fds against RLIMIT_NOFILE (New Year's Day)", () => {
   it('flags a service that leaked most of a low RLIMIT_NOFILE', async () => {
     const child = await left.start('service.cjs', { nofile: 100, env: { FDS: '70' } });
     const [fds] = findings(await examine(child.pid), 'fds');
-    expect(fds).toMatchObject({ status: 'hazard', summary: expect.stringMatching(/^\d+ of 100 fds open \(\d+% of the soft RLIMIT_NOFILE\)/) });
+    expect(fds).toMatchObject({
+      status: 'hazard',
+      summary: expect.stringMatching(/^\d+ of 100 fds open \(\d+% of the soft RLIMIT_NOFILE\)/),
+    });
     expect(fds!.evidence[0]).toContain('Max open files 100 (soft) 100 (hard)');
   });
 

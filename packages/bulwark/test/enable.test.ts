@@ -132,7 +132,10 @@ describe('flags from the environment', () => {
     const child = spawnNode(registeredApp, { cwd: packageDir, execArgv: ['--import', 'bulwark/register'], env: { BULWARK_HUP: '1' } });
     const exit = await child.exited;
     expect(exit.code).toBe(0);
-    const [first, second] = child.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const [first, second] = child.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(first).toEqual({ guards: ['hup'], sameFromCjs: true, sighup: 1 });
     expect(second).toEqual({ afterClose: 0 });
   });

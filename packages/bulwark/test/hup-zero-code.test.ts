@@ -19,7 +19,12 @@ afterEach(async () => {
 });
 
 const numbers = (path: string): number[] =>
-  existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => Number(/\bn (\d+)\b/.exec(l)?.[1] ?? NaN)) : [];
+  existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => Number(/\bn (\d+)\b/.exec(l)?.[1] ?? NaN))
+    : [];
 
 async function until(probe: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -38,7 +43,11 @@ interface Run {
 }
 
 /** Starts KIND with the flag (or without), rotates its logs once with `rotation`, lets it log on, stops it. */
-async function rotated(kind: string, rotation: (pid: number, logs: string[]) => Omit<LogrotateOptions, 'logs'>, { flag = true, logs = 1 } = {}): Promise<Run> {
+async function rotated(
+  kind: string,
+  rotation: (pid: number, logs: string[]) => Omit<LogrotateOptions, 'logs'>,
+  { flag = true, logs = 1 } = {},
+): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-zero-code-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const log = join(dir, 'app.log');
@@ -101,7 +110,11 @@ describe('with only BULWARK_HUP=1, every line of a stock logger lands in the rig
     const run = await rotated('two-logs', hupAfter, { logs: 2 });
     const a = expectEveryLineOnce(run.log, run.written);
     const b = expectEveryLineOnce(run.log2, run.written2);
-    record('two-logs (pino.destination + fs.WriteStream)', { rotated: a.rotated + b.rotated, current: a.current + b.current }, ' across both logs');
+    record(
+      'two-logs (pino.destination + fs.WriteStream)',
+      { rotated: a.rotated + b.rotated, current: a.current + b.current },
+      ' across both logs',
+    );
     noStaleWarning(run.child);
   });
 
@@ -116,10 +129,18 @@ describe('with only BULWARK_HUP=1, every line of a stock logger lands in the rig
   });
 
   it('an app whose handler removes itself during its 800 ms reload, with a slow prerotate: the HUP it missed is delivered once re-armed, never overlapping, both logs reopened', async () => {
-    const run = await rotated('self-removing', (pid) => ({ postrotate: [`kill -HUP ${pid}`], directives: ['prerotate', '  sleep 0.5', 'endscript'] }), { logs: 2 });
+    const run = await rotated(
+      'self-removing',
+      (pid) => ({ postrotate: [`kill -HUP ${pid}`], directives: ['prerotate', '  sleep 0.5', 'endscript'] }),
+      { logs: 2 },
+    );
     const a = expectEveryLineOnce(run.log, run.written);
     const b = expectEveryLineOnce(run.log2, run.written2);
-    record('self-removing handler + slow prerotate', { rotated: a.rotated + b.rotated, current: a.current + b.current }, ' across both logs');
+    record(
+      'self-removing handler + slow prerotate',
+      { rotated: a.rotated + b.rotated, current: a.current + b.current },
+      ' across both logs',
+    );
     const starts = run.child.stdout.split('\n').filter((l) => l.startsWith('handler-start '));
     // Two HUPs ~0.5 s apart, the second while the handler was disarmed: it still ran for each.
     expect(starts.length).toBe(2);
@@ -145,7 +166,7 @@ describe('copytruncate', () => {
   }
 
   for (const kind of ['stream-a', 'stream-w']) {
-    it(`${kind === 'stream-a' ? "an append writer" : "a 'w' writer"} with the flag: no NUL hole, lines in order, only the copy-to-truncate window lost`, async () => {
+    it(`${kind === 'stream-a' ? 'an append writer' : "a 'w' writer"} with the flag: no NUL hole, lines in order, only the copy-to-truncate window lost`, async () => {
       const run = await rotated(kind, copytruncate);
       const c = expectNoHoleAndOneGap(run.log, run.written);
       record(`copytruncate, ${kind}`, c, `; ${c.lost} lost between copy and truncate (copytruncate's own window)`);

@@ -68,7 +68,11 @@ describe('the hup flag', () => {
   });
 
   it('in a worker thread (which inherits --import bulwark/register) the flag installs no SIGHUP listener', async () => {
-    const child = spawnNode(fixture('hup-worker.mjs'), { cwd: packageDir, execArgv: ['--import', 'bulwark/register'], env: { BULWARK_HUP: '1' } });
+    const child = spawnNode(fixture('hup-worker.mjs'), {
+      cwd: packageDir,
+      execArgv: ['--import', 'bulwark/register'],
+      env: { BULWARK_HUP: '1' },
+    });
     children.push(child);
     await child.exited;
     const report = JSON.parse(child.stdout.trim().split('\n').at(-1)!);

@@ -50,7 +50,9 @@ describe('the Grafana dashboard', () => {
   });
 
   it('shows every metric the code emits', () => {
-    const shown = Object.values(metricCatalog).filter((m) => queries.some((q) => new RegExp(`\\b${m.prometheus}(_bucket|_sum|_count)?\\b`).test(q)));
+    const shown = Object.values(metricCatalog).filter((m) =>
+      queries.some((q) => new RegExp(`\\b${m.prometheus}(_bucket|_sum|_count)?\\b`).test(q)),
+    );
     expect(shown.map((m) => m.prometheus)).toEqual(Object.values(metricCatalog).map((m) => m.prometheus));
   });
 
@@ -60,7 +62,10 @@ describe('the Grafana dashboard', () => {
       const labels = new Set(['job', 'instance', ...(query.match(/\bbulwark_\w+/g) ?? []).flatMap((n) => names.get(n) ?? [])]);
       const grouped = [...query.matchAll(/\bby \(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((l) => l.trim()));
       const matched = [...query.matchAll(/(\w+)=~?"/g)].map((m) => m[1]!);
-      expect([...grouped, ...matched].filter((l) => !labels.has(l)), query).toEqual([]);
+      expect(
+        [...grouped, ...matched].filter((l) => !labels.has(l)),
+        query,
+      ).toEqual([]);
     }
   });
 });

@@ -86,7 +86,11 @@ describe('the metrics handle', () => {
       throw new Error('broken registry');
     };
     const name = `metrics_broken_${process.pid}`;
-    const r = resource(name, { tickets: 1, acquireTimeoutMs: 0, circuit: { volumeThreshold: 1, errorThresholdPercentage: 1, resetTimeout: 60_000 } });
+    const r = resource(name, {
+      tickets: 1,
+      acquireTimeoutMs: 0,
+      circuit: { volumeThreshold: 1, errorThresholdPercentage: 1, resetTimeout: 60_000 },
+    });
     closers.push(() => {
       r.close();
       rmSync(`/dev/shm/bulwark.${process.getuid!()}.${name}`, { force: true });
@@ -99,10 +103,16 @@ describe('the metrics handle', () => {
     expect(heard).toEqual(['circuit-open', 'circuit-open']);
     await new Promise((resolve) => setImmediate(resolve));
     expect(seen.filter((w) => w.code === 'BULWARK_METRICS_RECORD_FAILED')).toEqual([
-      { code: 'BULWARK_METRICS_RECORD_FAILED', name: 'BulwarkWarning', message: 'bulwark metrics: recording bulwark:breaker:rejected failed: broken registry' },
+      {
+        code: 'BULWARK_METRICS_RECORD_FAILED',
+        name: 'BulwarkWarning',
+        message: 'bulwark metrics: recording bulwark:breaker:rejected failed: broken registry',
+      },
     ]);
     // The other metrics still record.
-    expect(valueOf(parseExposition(await registry.metrics()), 'bulwark_breaker_state_changes_total', { resource: name, state: 'open' })).toBe(1);
+    expect(
+      valueOf(parseExposition(await registry.metrics()), 'bulwark_breaker_state_changes_total', { resource: name, state: 'open' }),
+    ).toBe(1);
   });
 
   it('says which package to install when the backend asked for is missing, and subscribes to nothing', () => {
@@ -115,7 +125,9 @@ describe('the metrics handle', () => {
       return resolve.call(this, request, ...rest);
     };
     try {
-      expect(() => enable({ metrics: 'prometheus' })).toThrow(expect.objectContaining({ code: 'ERR_METRICS_PEER_MISSING', message: expect.stringContaining('npm install prom-client') }));
+      expect(() => enable({ metrics: 'prometheus' })).toThrow(
+        expect.objectContaining({ code: 'ERR_METRICS_PEER_MISSING', message: expect.stringContaining('npm install prom-client') }),
+      );
       expect(() => startMetrics('otel')).toThrow(/npm install @opentelemetry\/api/);
       expect(() => startMetrics('otel')).toThrow(MetricsPeerMissingError);
     } finally {
@@ -125,12 +137,18 @@ describe('the metrics handle', () => {
   });
 
   it('rejects bad options at construction, naming the option and the value', () => {
-    expect(() => startMetrics({ backend: 'statsd' } as never)).toThrow(/metrics\.backend must be one of "prometheus", "otel", got 'statsd'/);
+    expect(() => startMetrics({ backend: 'statsd' } as never)).toThrow(
+      /metrics\.backend must be one of "prometheus", "otel", got 'statsd'/,
+    );
     expect(() => startMetrics('graphite' as never)).toThrow(/metrics must be one of "prometheus", "otel", got 'graphite'/);
     expect(() => startMetrics({ registry: {} as never })).toThrow(/metrics\.registry must be a prom-client Registry/);
-    expect(() => startMetrics({ backend: 'otel', registry: new prom.Registry() })).toThrow(/metrics\.registry must be absent with backend 'otel'/);
+    expect(() => startMetrics({ backend: 'otel', registry: new prom.Registry() })).toThrow(
+      /metrics\.registry must be absent with backend 'otel'/,
+    );
     expect(() => startMetrics({ prefix: 'x' } as never)).toThrow(/metrics\.prefix must be one of the known options/);
-    expect(() => enable({ metrics: 'graphite' as never })).toThrow(/metrics must be true, false, 'prometheus', 'otel' or an options object, got 'graphite'/);
+    expect(() => enable({ metrics: 'graphite' as never })).toThrow(
+      /metrics must be true, false, 'prometheus', 'otel' or an options object, got 'graphite'/,
+    );
     expect(subscribed()).toEqual([]);
   });
 });
@@ -161,11 +179,17 @@ describe('the metrics flag', () => {
     expect(flagsFromEnv({ BULWARK_METRICS: 'OTel' })).toEqual({ metrics: 'otel' });
     expect(flagsFromEnv({ BULWARK_METRICS: '1' })).toEqual({ metrics: true });
     expect(flagsFromEnv({ BULWARK_METRICS: '{"backend":"otel"}' })).toEqual({ metrics: { backend: 'otel' } });
-    expect(() => flagsFromEnv({ BULWARK_METRICS: 'statsd' })).toThrow(/BULWARK_METRICS must be 1, 0, prometheus, otel or a JSON object of options, got 'statsd'/);
+    expect(() => flagsFromEnv({ BULWARK_METRICS: 'statsd' })).toThrow(
+      /BULWARK_METRICS must be 1, 0, prometheus, otel or a JSON object of options, got 'statsd'/,
+    );
   });
 
   it("BULWARK_METRICS=prometheus node --import bulwark/register: the app's own prom-client registry shows the reload a real SIGHUP caused", async () => {
-    const child = spawnNode(fixture('metrics-app.mjs'), { cwd: packageDir, execArgv: ['--import', 'bulwark/register'], env: { BULWARK_METRICS: 'prometheus', BULWARK_HUP: '1' } });
+    const child = spawnNode(fixture('metrics-app.mjs'), {
+      cwd: packageDir,
+      execArgv: ['--import', 'bulwark/register'],
+      env: { BULWARK_METRICS: 'prometheus', BULWARK_HUP: '1' },
+    });
     children.push(child);
     await child.line(/^ready/);
     child.kill('SIGHUP');

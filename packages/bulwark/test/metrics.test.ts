@@ -47,7 +47,11 @@ function reportDir(): string {
   return dir;
 }
 
-const codeOf = (promise: Promise<unknown>) => promise.then(() => 'ok', (error: { code?: string }) => error.code);
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'ok',
+    (error: { code?: string }) => error.code,
+  );
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
@@ -81,12 +85,26 @@ describe('mysql metrics', () => {
 
     const samples = await b.scrape();
     const retried = samples.filter((s) => s.name === 'bulwark_mysql_retries_total');
-    expect(retried).toEqual([{ name: 'bulwark_mysql_retries_total', labels: { reason: 'read-lost', code: expect.stringMatching(/ECONNRESET|PROTOCOL_CONNECTION_LOST/) }, value: 1 }]);
-    expect(samples.filter((s) => s.name === 'bulwark_mysql_give_ups_total')).toEqual([
-      { name: 'bulwark_mysql_give_ups_total', labels: { reason: 'write-in-doubt', kind: 'write', code: expect.stringMatching(/ECONNRESET|PROTOCOL_CONNECTION_LOST/) }, value: 1 },
+    expect(retried).toEqual([
+      {
+        name: 'bulwark_mysql_retries_total',
+        labels: { reason: 'read-lost', code: expect.stringMatching(/ECONNRESET|PROTOCOL_CONNECTION_LOST/) },
+        value: 1,
+      },
     ]);
-    expect(await b.otel('bulwark.mysql.retries')).toMatchObject([{ attributes: { 'bulwark.mysql.retry.reason': 'read-lost', 'error.type': retried[0]!.labels.code }, value: 1 }]);
-    expect(await b.otel('bulwark.mysql.give_ups')).toMatchObject([{ attributes: { 'bulwark.mysql.give_up.reason': 'write-in-doubt', 'bulwark.mysql.statement.kind': 'write' }, value: 1 }]);
+    expect(samples.filter((s) => s.name === 'bulwark_mysql_give_ups_total')).toEqual([
+      {
+        name: 'bulwark_mysql_give_ups_total',
+        labels: { reason: 'write-in-doubt', kind: 'write', code: expect.stringMatching(/ECONNRESET|PROTOCOL_CONNECTION_LOST/) },
+        value: 1,
+      },
+    ]);
+    expect(await b.otel('bulwark.mysql.retries')).toMatchObject([
+      { attributes: { 'bulwark.mysql.retry.reason': 'read-lost', 'error.type': retried[0]!.labels.code }, value: 1 },
+    ]);
+    expect(await b.otel('bulwark.mysql.give_ups')).toMatchObject([
+      { attributes: { 'bulwark.mysql.give_up.reason': 'write-in-doubt', 'bulwark.mysql.statement.kind': 'write' }, value: 1 },
+    ]);
   });
 });
 
@@ -95,7 +113,11 @@ describe('breaker metrics', () => {
 
   it('show tickets in use and configured, rejections by cause, and the circuit opening', async () => {
     const b = backends();
-    const r = openResource(name, { tickets: 1, acquireTimeoutMs: 0, circuit: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeout: 60_000 } });
+    const r = openResource(name, {
+      tickets: 1,
+      acquireTimeoutMs: 0,
+      circuit: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeout: 60_000 },
+    });
     let finish!: () => void;
     const slow = r.run(() => new Promise<void>((resolve) => (finish = resolve)));
     expect(await codeOf(r.run(() => 1))).toBe('ERR_BULKHEAD_FULL');
@@ -134,12 +156,20 @@ describe('breaker metrics', () => {
     await holder.line(/^holding/);
     holder.kill('SIGKILL');
     await holder.exited;
-    const reclaimed = await eventually(async () => valueOf(await b.scrape(), 'bulwark_breaker_tickets_reclaimed_total', { resource: shared }), (v) => v === 1, 'tickets reclaimed');
+    const reclaimed = await eventually(
+      async () => valueOf(await b.scrape(), 'bulwark_breaker_tickets_reclaimed_total', { resource: shared }),
+      (v) => v === 1,
+      'tickets reclaimed',
+    );
     expect(reclaimed).toBe(1);
     expect(await b.otelValue('bulwark.breaker.tickets.reclaimed', { 'bulwark.breaker.resource': shared })).toBe(1);
 
     rmSync(`/dev/shm/bulwark.${uid}.${shared}`); // what systemd-logind's RemoveIPC does
-    await eventually(async () => valueOf(await b.scrape(), 'bulwark_breaker_ipc_recreated_total', { resource: shared }), (v) => v === 1, 'ipc re-created');
+    await eventually(
+      async () => valueOf(await b.scrape(), 'bulwark_breaker_ipc_recreated_total', { resource: shared }),
+      (v) => v === 1,
+      'ipc re-created',
+    );
     expect(await b.otelValue('bulwark.breaker.ipc.recreations', { 'bulwark.breaker.resource': shared })).toBe(1);
     expect(r.closed).toBe(false);
   });
@@ -218,7 +248,11 @@ describe('watchdog metrics', () => {
     };
     process.once('SIGURG', wake);
     closers.push(() => process.removeListener('SIGURG', wake));
-    const watchdog = startWatchdog({ stallMs: 500, reportDir: reportDir(), probe: { server, timeoutMs: 2000, intervalMs: 300, failures: 2 } });
+    const watchdog = startWatchdog({
+      stallMs: 500,
+      reportDir: reportDir(),
+      probe: { server, timeoutMs: 2000, intervalMs: 300, failures: 2 },
+    });
     closers.push(() => watchdog.close());
     deaf = true;
     await once(watchdog, 'recover');

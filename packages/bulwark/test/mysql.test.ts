@@ -37,8 +37,14 @@ describe('the mysql flag', () => {
   });
 
   it('takes JSON options from BULWARK_MYSQL and rejects bad ones naming them', async () => {
-    expect(await run('mysql-esm-promise.mjs', { BULWARK_MYSQL: '{"retryReads":{"attempts":2}}' }, ['--import', 'bulwark/register'])).toBe('ok 42');
-    const child = spawnNode(fixture('mysql-esm-promise.mjs'), { env: { DB_PORT: String(proxy.port), BULWARK_MYSQL: '{"retryReads":{"attempts":0}}' }, execArgv: ['--import', 'bulwark/register'], cwd: packageDir });
+    expect(await run('mysql-esm-promise.mjs', { BULWARK_MYSQL: '{"retryReads":{"attempts":2}}' }, ['--import', 'bulwark/register'])).toBe(
+      'ok 42',
+    );
+    const child = spawnNode(fixture('mysql-esm-promise.mjs'), {
+      env: { DB_PORT: String(proxy.port), BULWARK_MYSQL: '{"retryReads":{"attempts":0}}' },
+      execArgv: ['--import', 'bulwark/register'],
+      cwd: packageDir,
+    });
     expect((await child.exited).code).not.toBe(0);
     expect(child.stderr).toMatch(/retryReads.attempts must be an integer from 1 to 1000, got 0/);
   });

@@ -33,7 +33,11 @@ describe('the watchdog flag', () => {
 
   it('BULWARK_WATCHDOG=1 with --import finds the first HTTP server the app starts and reports it deaf', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bulwark-watchdog-'));
-    const child = spawnNode(fixture('server.mjs'), { cwd, execArgv: ['--import', 'bulwark/register'], env: { BULWARK_WATCHDOG: '1', TMPDIR: dir } });
+    const child = spawnNode(fixture('server.mjs'), {
+      cwd,
+      execArgv: ['--import', 'bulwark/register'],
+      env: { BULWARK_WATCHDOG: '1', TMPDIR: dir },
+    });
     children.push(child);
     await child.line(/^listening/);
     await expect.poll(() => child.stderr, { timeout: 20_000, interval: 200 }).toMatch(/BulwarkWarning: event loop deaf/);
@@ -43,7 +47,11 @@ describe('the watchdog flag', () => {
 
   it('BULWARK_WATCHDOG as JSON options can end a deaf app with exit code 70', async () => {
     const options = { stallMs: 500, onStall: 'exit', reportDir: mkdtempSync(join(tmpdir(), 'bulwark-watchdog-')) };
-    const child = spawnNode(fixture('server.mjs'), { cwd, execArgv: ['--import', 'bulwark/register'], env: { BULWARK_WATCHDOG: JSON.stringify(options) } });
+    const child = spawnNode(fixture('server.mjs'), {
+      cwd,
+      execArgv: ['--import', 'bulwark/register'],
+      env: { BULWARK_WATCHDOG: JSON.stringify(options) },
+    });
     children.push(child);
     expect(await child.exited).toEqual({ code: 70, signal: null });
     expect(readdirSync(options.reportDir)).toHaveLength(1);
@@ -53,18 +61,29 @@ describe('the watchdog flag', () => {
     expect(() => enable({ watchdog: { probe: { path: 'healthz' } } })).toThrow(/probe.path must be a string matching/);
     const dir = mkdtempSync(join(tmpdir(), 'bulwark-watchdog-'));
     const options = { stallMs: 500, reportDir: dir, probe: { path: '/healthz', failures: 2 } };
-    const child = spawnNode(fixture('server.mjs'), { cwd, execArgv: ['--import', 'bulwark/register'], env: { BULWARK_WATCHDOG: JSON.stringify(options) } });
+    const child = spawnNode(fixture('server.mjs'), {
+      cwd,
+      execArgv: ['--import', 'bulwark/register'],
+      env: { BULWARK_WATCHDOG: JSON.stringify(options) },
+    });
     children.push(child);
     // A report appears whole, under its final name.
     const written = () => readdirSync(dir).filter((name) => name.endsWith('.json'));
     await expect.poll(() => written().length, { timeout: 20_000, interval: 200 }).toBe(1);
     const report = JSON.parse(readFileSync(join(dir, written()[0]!), 'utf8'));
-    expect(report).toMatchObject({ kind: 'deaf', probe: { failures: 2, target: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/healthz$/) } });
+    expect(report).toMatchObject({
+      kind: 'deaf',
+      probe: { failures: 2, target: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/healthz$/) },
+    });
   });
 
   it('-r bulwark/register watches a CommonJS app and names the function that blocked it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bulwark-watchdog-'));
-    const child = spawnNode(fixture('busy.cjs'), { cwd, execArgv: ['-r', 'bulwark/register'], env: { BULWARK_WATCHDOG: JSON.stringify({ stallMs: 500, reportDir: dir }) } });
+    const child = spawnNode(fixture('busy.cjs'), {
+      cwd,
+      execArgv: ['-r', 'bulwark/register'],
+      env: { BULWARK_WATCHDOG: JSON.stringify({ stallMs: 500, reportDir: dir }) },
+    });
     children.push(child);
     expect(await child.exited).toEqual({ code: 0, signal: null });
     expect(child.stderr).toMatch(/event loop blocked in rebuildIndexSynchronously/);

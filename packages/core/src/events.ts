@@ -57,7 +57,6 @@ export class GuardEmitter<Events extends { [K in keyof Events]: object }> extend
     publish(this.guard, event, payload);
     const emitter = this as EventEmitter;
     if (emitter.listenerCount(event) === 0) return;
-    for (const listener of emitter.rawListeners(event) as Array<(payload: unknown) => unknown>)
-      notify(() => listener.call(this, payload));
+    for (const listener of emitter.rawListeners(event) as Array<(payload: unknown) => unknown>) notify(() => listener.call(this, payload));
   }
 }

@@ -12,12 +12,7 @@ interface NumberRange {
 /** Returns `value` when it is a finite number within `range`; throws naming `option` otherwise. */
 export function checkNumber(option: string, value: unknown, range: NumberRange = {}): number {
   const { min = -Infinity, max = Infinity, integer = false } = range;
-  const ok =
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    value >= min &&
-    value <= max &&
-    (!integer || Number.isInteger(value));
+  const ok = typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max && (!integer || Number.isInteger(value));
   if (!ok) throw new InvalidOptionError(option, value, expectation(range, integer));
   return value as number;
 }
@@ -52,18 +47,20 @@ export function checkFunction<F extends (...args: never[]) => unknown>(option: s
 
 /** Returns `value` when it is one of `choices`; throws naming `option` and the choices otherwise. */
 export function checkOneOf<const T extends readonly unknown[]>(option: string, value: unknown, choices: T): T[number] {
-  if (!choices.includes(value))
-    throw new InvalidOptionError(option, value, `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);
+  if (!choices.includes(value)) throw new InvalidOptionError(option, value, `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);
   return value as T[number];
 }
 
 /** Returns `value` as a plain object (an absent value becomes `{}`); rejects keys not in `known`. */
 export function checkOptions<T extends object>(option: string, value: T | undefined, known: readonly string[]): T {
   if (value === undefined) return {} as T;
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new InvalidOptionError(option, value, 'an options object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidOptionError(option, value, 'an options object');
   const unknown = Object.keys(value).filter((key) => !known.includes(key));
   if (unknown.length > 0)
-    throw new InvalidOptionError(`${option}.${unknown[0]}`, (value as Record<string, unknown>)[unknown[0]!], `one of the known options (${known.join(', ')})`);
+    throw new InvalidOptionError(
+      `${option}.${unknown[0]}`,
+      (value as Record<string, unknown>)[unknown[0]!],
+      `one of the known options (${known.join(', ')})`,
+    );
   return value;
 }

@@ -13,5 +13,8 @@ export function procStatFields(path: string): string[] | undefined {
     return undefined;
   }
   // The command name may hold spaces and parentheses: fields are counted after the last ')'.
-  return stat.slice(stat.lastIndexOf(')') + 2).trim().split(' ');
+  return stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .trim()
+    .split(' ');
 }

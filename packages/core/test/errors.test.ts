@@ -41,7 +41,9 @@ describe('option checks', () => {
     expect(() => esm.checkNumber('attempts', 1.5, { min: 1, integer: true })).toThrow('attempts must be an integer of at least 1, got 1.5');
     expect(() => esm.checkNumber('quota', 2, { min: 0, max: 1 })).toThrow('quota must be a number from 0 to 1, got 2');
     expect(() => esm.checkNumber('stallMs', Number.NaN)).toThrow('stallMs must be a finite number, got NaN');
-    expect(() => esm.checkOneOf('onStall', 'explode', ['report', 'exit'])).toThrow(`onStall must be one of "report", "exit", got 'explode'`);
+    expect(() => esm.checkOneOf('onStall', 'explode', ['report', 'exit'])).toThrow(
+      `onStall must be one of "report", "exit", got 'explode'`,
+    );
     expect(() => esm.checkFunction('reload', 'x')).toThrow(`reload must be a function, got 'x'`);
     expect(() => esm.checkBoolean('kick', 1)).toThrow('kick must be true or false, got 1');
     expect(() => esm.checkString('name', '')).toThrow(`name must be a non-empty string, got ''`);

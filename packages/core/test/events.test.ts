@@ -41,7 +41,10 @@ describe('guard events', () => {
     door.open(1);
     diagnostics_channel.unsubscribe('bulwark:door:open', subscriber);
     door.open(2);
-    expect(heard).toEqual([{ door: 'front', count: 1 }, { door: 'front', count: 2 }]);
+    expect(heard).toEqual([
+      { door: 'front', count: 1 },
+      { door: 'front', count: 2 },
+    ]);
     expect(published).toEqual([{ door: 'front', count: 1 }]);
   });
 

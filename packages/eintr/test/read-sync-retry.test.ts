@@ -35,7 +35,9 @@ describe('readSyncRetry on a non-blocking stdin pipe', () => {
   it('rejects a bad encoding or descriptor before reading anything', async () => {
     const { readSyncRetry } = await import('../dist/index.js');
     expect(() => readSyncRetry(0, { encoding: 'utf-9' as BufferEncoding })).toThrow(`encoding must be a Buffer encoding, got 'utf-9'`);
-    expect(() => readSyncRetry(-1)).toThrow(expect.objectContaining({ code: 'ERR_BULWARK_INVALID_OPTION', message: 'fd must be a non-negative integer, got -1' }));
+    expect(() => readSyncRetry(-1)).toThrow(
+      expect.objectContaining({ code: 'ERR_BULWARK_INVALID_OPTION', message: 'fd must be a non-negative integer, got -1' }),
+    );
   });
 
   it('fs.readSync fails with EAGAIN when the producer is slower than the reader (nodejs/node#42826)', async () => {

@@ -120,10 +120,13 @@ describe('retryInterrupted', () => {
     expect(retryInterrupted(call.fn, { onRetry })).toBe('sync value');
     expect(call.calls()).toBe(3);
     let calls = 0;
-    const async = retryInterrupted(async () => {
-      if (++calls < 2) throw Object.assign(new Error('EAGAIN'), { code: 'EAGAIN' });
-      return 'async value';
-    }, { onRetry });
+    const async = retryInterrupted(
+      async () => {
+        if (++calls < 2) throw Object.assign(new Error('EAGAIN'), { code: 'EAGAIN' });
+        return 'async value';
+      },
+      { onRetry },
+    );
     await expect(async).resolves.toBe('async value');
     await nextTurn();
     expect(thrown).toEqual([bug, bug, bug]);

@@ -29,7 +29,13 @@ const isClient = (value: object): value is RedisLike => typeof (value as RedisLi
 export function connect(redis: unknown, commandTimeout: number): Connection {
   // commandTimeout: how long an answer is still worth waiting for (a lease period).
   if (typeof redis === 'object' && redis !== null && isClient(redis)) return { client: redis, owned: false };
-  const own = { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout, connectTimeout: 1_000, retryStrategy: (n: number) => Math.min(50 * n, 500) };
+  const own = {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout,
+    connectTimeout: 1_000,
+    retryStrategy: (n: number) => Math.min(50 * n, 500),
+  };
   if (typeof redis === 'object' && redis !== null && Array.isArray((redis as ClusterSpec).cluster)) {
     const { cluster, ...options } = redis as ClusterSpec;
     const client = new Cluster(cluster, {

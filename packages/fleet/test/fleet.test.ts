@@ -42,7 +42,10 @@ describe.each([
   it('never lets more calls than fleet.tickets run at once while three hosts of two workers hammer it', async () => {
     // A long lease: on this 2-core machine a host's sync can stall past a short one, and a host whose
     // lease lapsed runs on its own tickets by design (fleet-degraded), which is not what this measures.
-    fleet = new Fleet({ options: { tickets: 5, acquireTimeoutMs: 20, shareCircuit: true, fleet: { redis: target.redis, tickets: 6, leaseMs: 5_000 } }, loops: 3 });
+    fleet = new Fleet({
+      options: { tickets: 5, acquireTimeoutMs: 20, shareCircuit: true, fleet: { redis: target.redis, tickets: 6, leaseMs: 5_000 } },
+      loops: 3,
+    });
     for (let h = 0; h < 3; h++) await fleet.addHost(2);
     await fleet.leased(6); // before its first sync a host runs on its own 5 tickets; then on its lease
     fleet.resetMax();
@@ -57,7 +60,11 @@ describe.each([
   });
 
   it('opens every host once a quorum of hosts opened, then lets one call in the whole fleet through per reset timeout', async () => {
-    fleet = new Fleet({ options: { tickets: 5, shareCircuit: true, circuit, fleet: { redis: target.redis, quorum: 2, leaseMs: 1_000 } }, loops: 1, pauseMs: 5 });
+    fleet = new Fleet({
+      options: { tickets: 5, shareCircuit: true, circuit, fleet: { redis: target.redis, quorum: 2, leaseMs: 1_000 } },
+      loops: 1,
+      pauseMs: 5,
+    });
     for (let h = 0; h < 3; h++) await fleet.addHost(2);
     const opened = () => fleet!.workers.every((w) => fleet!.events<StateEvent>(w, 'state').some((e) => e.state === 'open'));
     fleet.set(C.down, 1);
@@ -73,17 +80,27 @@ describe.each([
     fleet.set(C.down, 0);
     const closed = () => fleet!.workers.every((w) => fleet!.events<StateEvent>(w, 'state').at(-1)?.state === 'closed');
     await until(closed, 4 * RESET_MS + 5_000, 'every worker closed after the trial');
-    const halfOpen = fleet.hosts.filter((host) => host.some((w) => fleet!.events<StateEvent>(w, 'state').some((e) => e.state === 'half-open')));
+    const halfOpen = fleet.hosts.filter((host) =>
+      host.some((w) => fleet!.events<StateEvent>(w, 'state').some((e) => e.state === 'half-open')),
+    );
     expect(halfOpen.length).toBeGreaterThanOrEqual(1);
     expect(fleet.errors()).toEqual([]);
   });
 
   it("opens only the failing host when one host's own calls fail, below the quorum", async () => {
-    fleet = new Fleet({ options: { tickets: 5, shareCircuit: true, circuit, fleet: { redis: target.redis, quorum: 2, leaseMs: 1_000 } }, loops: 1, pauseMs: 5 });
+    fleet = new Fleet({
+      options: { tickets: 5, shareCircuit: true, circuit, fleet: { redis: target.redis, quorum: 2, leaseMs: 1_000 } },
+      loops: 1,
+      pauseMs: 5,
+    });
     for (let h = 0; h < 3; h++) await fleet.addHost(2);
     fleet.set(C.hostDown + 0, 1); // a local network fault on host0 only
     await fleet.start();
-    await until(() => fleet!.hosts[0]!.every((w) => fleet!.events<StateEvent>(w, 'state').some((e) => e.state === 'open')), 10_000, 'host0 open');
+    await until(
+      () => fleet!.hosts[0]!.every((w) => fleet!.events<StateEvent>(w, 'state').some((e) => e.state === 'open')),
+      10_000,
+      'host0 open',
+    );
     await sleep(1_500);
     for (const w of [...fleet.hosts[1]!, ...fleet.hosts[2]!]) expect(fleet.events<StateEvent>(w, 'state')).toEqual([]);
     const runs = fleet.word(C.runs);
@@ -94,7 +111,11 @@ describe.each([
 
   it("gives a host killed with SIGKILL's tickets to the others within one lease", async () => {
     const leaseMs = 1_500;
-    fleet = new Fleet({ options: { tickets: 6, acquireTimeoutMs: 20, shareCircuit: true, fleet: { redis: target.redis, tickets: 6, leaseMs } }, loops: 4, holdMs: 20 });
+    fleet = new Fleet({
+      options: { tickets: 6, acquireTimeoutMs: 20, shareCircuit: true, fleet: { redis: target.redis, tickets: 6, leaseMs } },
+      loops: 4,
+      holdMs: 20,
+    });
     const [victim] = [await fleet.addHost(2), await fleet.addHost(2)];
     await fleet.start();
     await sleep(1_000);
@@ -109,7 +130,16 @@ describe.each([
   });
 
   it('keeps every call going while Redis is killed and restarted mid-load, reports it, and holds the limit again after', async () => {
-    fleet = new Fleet({ options: { tickets: 4, acquireTimeoutMs: 20, shareCircuit: true, circuit, fleet: { redis: target.redis, tickets: 4, leaseMs: 1_000 } }, loops: 3 });
+    fleet = new Fleet({
+      options: {
+        tickets: 4,
+        acquireTimeoutMs: 20,
+        shareCircuit: true,
+        circuit,
+        fleet: { redis: target.redis, tickets: 4, leaseMs: 1_000 },
+      },
+      loops: 3,
+    });
     for (let h = 0; h < 2; h++) await fleet.addHost(2);
     await fleet.leased(4);
     await fleet.start();
@@ -131,7 +161,16 @@ describe.each([
   });
 
   it('keeps every call going while Redis hangs (SIGSTOP), and follows the fleet again once it answers', async () => {
-    fleet = new Fleet({ options: { tickets: 4, acquireTimeoutMs: 20, shareCircuit: true, circuit, fleet: { redis: target.redis, tickets: 4, leaseMs: 1_000 } }, loops: 3 });
+    fleet = new Fleet({
+      options: {
+        tickets: 4,
+        acquireTimeoutMs: 20,
+        shareCircuit: true,
+        circuit,
+        fleet: { redis: target.redis, tickets: 4, leaseMs: 1_000 },
+      },
+      loops: 3,
+    });
     for (let h = 0; h < 2; h++) await fleet.addHost(2);
     await fleet.leased(4);
     await fleet.start();

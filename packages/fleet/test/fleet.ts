@@ -44,7 +44,14 @@ export class Fleet {
   async addHost(count: number, options: Partial<FleetConfig> = {}): Promise<NodeChild[]> {
     const host = this.hosts.length;
     const fleet = { ...this.config.options.fleet!, hostId: `host${host}` };
-    const config = { ...this.config, ...options, options: { ...this.config.options, fleet }, host, name: this.name, counter: this.counterName };
+    const config = {
+      ...this.config,
+      ...options,
+      options: { ...this.config.options, fleet },
+      host,
+      name: this.name,
+      counter: this.counterName,
+    };
     const started = spawnWorkers(count, workerScript, { env: { FLEET_WORKER: JSON.stringify(config) } });
     this.hosts.push(started);
     await Promise.all(started.map((w) => w.message((m: { ready?: unknown }) => m.ready !== undefined)));
@@ -72,7 +79,8 @@ export class Fleet {
     for (;;) {
       const limits = await Promise.all(this.hosts.map((host) => this.ask<{ tickets: number }>(host[0]!, { cmd: 'info' }, 'info')));
       if (limits.reduce((sum, i) => sum + i.tickets, 0) <= total) return;
-      if (Date.now() > deadline) throw new Error(`no leases within ${timeoutMs} ms: host limits ${limits.map((i) => i.tickets).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(`no leases within ${timeoutMs} ms: host limits ${limits.map((i) => i.tickets).join(', ')}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -94,7 +102,9 @@ export class Fleet {
 
   /** Rejections other than the breaker's own (circuit open, bulkhead full) and the dependency's. */
   errors(): string[] {
-    return this.workers.flatMap((w) => w.messages.filter((m) => (m as { error?: string }).error).map((m) => (m as { error: string }).error));
+    return this.workers.flatMap((w) =>
+      w.messages.filter((m) => (m as { error?: string }).error).map((m) => (m as { error: string }).error),
+    );
   }
 
   async close(): Promise<void> {

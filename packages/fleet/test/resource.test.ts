@@ -33,8 +33,13 @@ describe('options', () => {
 
   it('tells a breaker without @bulwark/fleet loaded how to get the fleet tier', () => {
     const script = `import('@bulwark/breaker').then(({ resource }) => { try { resource('x', { tickets: 1, shareCircuit: true, fleet: { redis: 'redis://r' } }); } catch (e) { console.log(e.code, e.message); } })`;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url), timeout: 20_000 });
-    expect(String(child.stdout)).toMatch(/^ERR_BULWARK_INVALID_OPTION fleet must be used with @bulwark\/fleet loaded \(npm install @bulwark\/fleet, then import it once\)/);
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: new URL('..', import.meta.url),
+      timeout: 20_000,
+    });
+    expect(String(child.stdout)).toMatch(
+      /^ERR_BULWARK_INVALID_OPTION fleet must be used with @bulwark\/fleet loaded \(npm install @bulwark\/fleet, then import it once\)/,
+    );
   });
 });
 
@@ -54,7 +59,11 @@ describe('the host in the fleet', () => {
 
   it('runs every call on its own guards when Redis cannot be reached, and says so once with fleet-degraded', async () => {
     const name = uniqueName();
-    const res = resource(name, { tickets: 2, shareCircuit: true, fleet: { redis: `redis://127.0.0.1:${await freePort()}`, tickets: 1, hostId: 'cutoff' } });
+    const res = resource(name, {
+      tickets: 2,
+      shareCircuit: true,
+      fleet: { redis: `redis://127.0.0.1:${await freePort()}`, tickets: 1, hostId: 'cutoff' },
+    });
     const degraded: object[] = [];
     res.on('fleet-degraded', (e) => degraded.push(e));
     try {

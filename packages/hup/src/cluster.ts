@@ -11,7 +11,9 @@ import { RollError } from './errors.js';
  * Resolves with the number of workers replaced.
  */
 export async function rollWorkers(timeoutMs: number): Promise<number> {
-  const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead() && !w.exitedAfterDisconnect);
+  const workers = Object.values(cluster.workers ?? {}).filter(
+    (w): w is Worker => w !== undefined && !w.isDead() && !w.exitedAfterDisconnect,
+  );
   let replaced = 0;
   for (const old of workers) {
     if (old.isDead() || old.exitedAfterDisconnect) continue;
@@ -40,7 +42,9 @@ async function listening(worker: Worker, timeoutMs: number): Promise<void> {
       worker.process.kill('SIGKILL');
     }
     if (error instanceof RollError) throw error;
-    throw new RollError(`new worker ${worker.process.pid} did not listen within ${timeoutMs} ms; its old worker was kept`, { cause: error });
+    throw new RollError(`new worker ${worker.process.pid} did not listen within ${timeoutMs} ms; its old worker was kept`, {
+      cause: error,
+    });
   } finally {
     clearTimeout(timer);
     settled.abort();

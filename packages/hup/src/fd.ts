@@ -26,7 +26,9 @@ export function appendFlags(flags: string | number): number | undefined {
 /** The open flags of `fd` from `/proc/self/fdinfo` (octal there), or undefined off Linux or for a closed fd. */
 export function fdFlags(fd: number): number | undefined {
   try {
-    const line = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1').split('\n').find((l) => l.startsWith('flags:'));
+    const line = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1')
+      .split('\n')
+      .find((l) => l.startsWith('flags:'));
     return line === undefined ? undefined : parseInt(line.slice('flags:'.length).trim(), 8);
   } catch {
     return undefined; // no procfs here, or the fd was closed meanwhile: nothing to say about it

@@ -6,7 +6,17 @@ import { ReloadTimeoutError } from './errors.js';
 import { fileLinks, isRegularFile, writesWithoutAppend } from './fd.js';
 import { LeakBudget, type LeakReport } from './leak-budget.js';
 import { type HupOptions, type Reload, type ResolvedOptions, resolveOptions } from './options.js';
-import { type Destination, type PinoTransport, ensureAppend, fileOf, isPinoTransport, registry, reopen, reopenMoved, subscribeRegistrations } from './reopen.js';
+import {
+  type Destination,
+  type PinoTransport,
+  ensureAppend,
+  fileOf,
+  isPinoTransport,
+  registry,
+  reopen,
+  reopenMoved,
+  subscribeRegistrations,
+} from './reopen.js';
 import { acquireReloadLock } from './reload-lock.js';
 import { type StaleLog, findStale, warnStale } from './stale.js';
 import { AppListeners, own } from './tame.js';
@@ -276,7 +286,10 @@ function warnNotAppend(error: unknown): void {
 
 /** stdout or stderr redirected to a file with `>` (no O_APPEND): copytruncate leaves a hole of NUL bytes. */
 function warnStdioWithoutAppend(): void {
-  for (const [fd, name] of [[1, 'stdout'], [2, 'stderr']] as const) {
+  for (const [fd, name] of [
+    [1, 'stdout'],
+    [2, 'stderr'],
+  ] as const) {
     if (!isRegularFile(fd) || !writesWithoutAppend(fd)) continue;
     warn(
       'hup',

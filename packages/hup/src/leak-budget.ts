@@ -73,7 +73,9 @@ function openFds(): number {
 /** The soft RLIMIT_NOFILE from /proc/self/limits, or null where there is no such file. */
 function softNofile(): number | null {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const soft = line?.split(/\s{2,}/)[1];
     return soft === undefined || soft === 'unlimited' ? null : Number(soft);
   } catch {
@@ -138,7 +140,15 @@ export class LeakBudget {
 function report(resource: string, sample: Sample, growth: number, reloads: number): LeakReport {
   const left = sample.limit === null ? null : Math.max(0, Math.floor((sample.limit - sample.value) / growth));
   const round = (n: number) => Math.round(n * 1000) / 1000;
-  return { resource, growthPerReload: round(growth), current: sample.value, limit: sample.limit, limitName: sample.limitName, reloadsLeft: left, reloads };
+  return {
+    resource,
+    growthPerReload: round(growth),
+    current: sample.value,
+    limit: sample.limit,
+    limitName: sample.limitName,
+    reloadsLeft: left,
+    reloads,
+  };
 }
 
 /** The least-squares slope of `values` when they grow steadily, else undefined. */

@@ -50,7 +50,8 @@ export function resolveOptions(reload: unknown, options: HupOptions | undefined)
     throw new InvalidOptionError('leakBudget', leak, 'true, false or an options object');
   const leakBudget = leak === false ? undefined : resolveLeakBudget(leak);
   const rolling = checkOneOf('cluster', o.cluster ?? false, ['rolling', false] as const) === 'rolling';
-  if (rolling && !cluster.isPrimary) throw new InvalidOptionError('cluster', o.cluster, "used in the cluster's primary process, not in a worker");
+  if (rolling && !cluster.isPrimary)
+    throw new InvalidOptionError('cluster', o.cluster, "used in the cluster's primary process, not in a worker");
   const adopt = checkBoolean('adopt', o.adopt ?? false);
   return {
     adopt,

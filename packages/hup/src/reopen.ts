@@ -34,7 +34,8 @@ const expected =
 /** Why `value` cannot be reopened, or undefined when it can. */
 function unreopenable(value: unknown): string | undefined {
   if (isReopenable(value) || isPinoTransport(value) || isWinstonFile(value)) return undefined;
-  if (value instanceof WriteStream) return typeof value.path === 'string' ? undefined : 'a WriteStream opened by path (one opened from an fd cannot be reopened)';
+  if (value instanceof WriteStream)
+    return typeof value.path === 'string' ? undefined : 'a WriteStream opened by path (one opened from an fd cannot be reopened)';
   return expected;
 }
 
@@ -68,7 +69,9 @@ export function isPinoTransport(value: unknown): value is PinoTransport {
 
 function isWinstonFile(value: unknown): value is WinstonFileTransport {
   const v = value as (Partial<WinstonFileTransport> & { log?: unknown }) | null;
-  return typeof v === 'object' && v !== null && typeof v.filename === 'string' && typeof v.dirname === 'string' && typeof v.log === 'function';
+  return (
+    typeof v === 'object' && v !== null && typeof v.filename === 'string' && typeof v.dirname === 'string' && typeof v.log === 'function'
+  );
 }
 
 function isSonicBoom(value: unknown): value is SonicBoomLike {
@@ -219,7 +222,9 @@ function register(where: string, value: unknown): () => void {
   const destination = acceptDestination(where, value);
   if (destination === undefined) return () => {};
   registry().add(destination);
-  ensureAppend(destination).catch((error: unknown) => warnError('hup', 'BULWARK_HUP_NOT_APPEND', `${where}: could not move ${describe(destination)} to append mode`, error));
+  ensureAppend(destination).catch((error: unknown) =>
+    warnError('hup', 'BULWARK_HUP_NOT_APPEND', `${where}: could not move ${describe(destination)} to append mode`, error),
+  );
   return () => void registry().delete(destination);
 }
 

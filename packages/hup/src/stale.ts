@@ -23,7 +23,10 @@ const recheckForMs = 200;
  * writers bulwark found or was given), from the name it had after the previous reload
  * (`previous`), or, for a file first seen rotated, from the name before logrotate's suffix. Resolves with the stale ones and the names of every file open now, for the next check.
  */
-export async function findStale(known: ReadonlyMap<number, string>, previous: ReadonlyMap<number, string>): Promise<{ stale: StaleLog[]; links: Map<number, string> }> {
+export async function findStale(
+  known: ReadonlyMap<number, string>,
+  previous: ReadonlyMap<number, string>,
+): Promise<{ stale: StaleLog[]; links: Map<number, string> }> {
   let links = fileLinks();
   let stale = staleIn(links, known, previous);
   for (let waited = 0; stale.length > 0 && waited < recheckForMs; waited += recheckMs) {
@@ -42,7 +45,11 @@ function beforeRotation(now: string): string | undefined {
   return rotatedName.exec(now)?.[1];
 }
 
-function staleIn(links: ReadonlyMap<number, string>, known: ReadonlyMap<number, string>, previous: ReadonlyMap<number, string>): StaleLog[] {
+function staleIn(
+  links: ReadonlyMap<number, string>,
+  known: ReadonlyMap<number, string>,
+  previous: ReadonlyMap<number, string>,
+): StaleLog[] {
   const stale: StaleLog[] = [];
   for (const [fd, now] of links) {
     const meant = known.get(fd) ?? previous.get(fd) ?? beforeRotation(now);

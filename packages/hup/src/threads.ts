@@ -95,7 +95,9 @@ export function serveThreadReopens(reopenHere: () => Promise<number>): () => voi
     const message = (event as { data: Message }).data;
     if (message.op === 'who') here();
     else if (message.op === 'reopen')
-      void reopenHere().then((reopened) => channel.postMessage({ op: 'reopened', id: message.id, thread: threadId, reopened } satisfies Message));
+      void reopenHere().then((reopened) =>
+        channel.postMessage({ op: 'reopened', id: message.id, thread: threadId, reopened } satisfies Message),
+      );
   };
   here();
   return () => {

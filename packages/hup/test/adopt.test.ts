@@ -160,10 +160,12 @@ describe('registerReopen and bulwark:hup:register at runtime', () => {
     const outcome = await guard.reload();
     expect(outcome.ok).toBe(true);
     const unreached = seen.find((w) => w.code === 'BULWARK_HUP_TRANSPORT_UNREACHED');
-    expect(unreached?.message).toMatch(new RegExp(`worker thread ${(transport as unknown as { worker: { threadId: number } }).worker.threadId} .*--import bulwark/register`));
+    expect(unreached?.message).toMatch(
+      new RegExp(`worker thread ${(transport as unknown as { worker: { threadId: number } }).worker.threadId} .*--import bulwark/register`),
+    );
   });
 
-  it("a winston File transport is accepted and reopened: lines after the rename land in the new file", async () => {
+  it('a winston File transport is accepted and reopened: lines after the rename land in the new file', async () => {
     const dir = tempDir();
     const path = join(dir, 'app.log');
     const file = new winston.transports.File({ filename: path });

@@ -17,14 +17,20 @@ async function primary(env: Record<string, string> = {}): Promise<{ child: NodeC
 
 /** The primary's fork/listening/exit lines in order, as [what, pid]. */
 const timeline = (child: NodeChild) =>
-  child.stdout.split('\n').filter((l) => /^(fork|listening|exit|reload-start|event reload) /.test(l)).map((l) => l.split(' '));
+  child.stdout
+    .split('\n')
+    .filter((l) => /^(fork|listening|exit|reload-start|event reload) /.test(l))
+    .map((l) => l.split(' '));
 
 /** One request on a fresh connection (no keep-alive socket to a retired worker). */
 function get(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     request({ host: '127.0.0.1', port, agent: false }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve(body));
+      res
+        .setEncoding('utf8')
+        .on('data', (c: string) => (body += c))
+        .on('end', () => resolve(body));
     })
       .on('error', reject)
       .end();

@@ -147,7 +147,10 @@ describe('coalescing (real timers)', () => {
   it('a reload that hangs past timeoutMs is reported with real timers', async () => {
     const errors: string[] = [];
     // Ends once aborted: a reload that never ends would hold this process's reload lock for good.
-    using guard = onHup(({ signal }) => new Promise((resolve) => signal.addEventListener('abort', resolve)), { coalesceMs: 0, timeoutMs: 100 });
+    using guard = onHup(({ signal }) => new Promise((resolve) => signal.addEventListener('abort', resolve)), {
+      coalesceMs: 0,
+      timeoutMs: 100,
+    });
     guard.on('reload-error', (e) => errors.push(e.reason));
     const outcome = await guard.reload();
     expect(outcome.ok).toBe(false);

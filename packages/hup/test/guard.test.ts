@@ -56,7 +56,10 @@ describe('onHup in this process', () => {
   it('reload() after close() rejects with GuardClosedError("hup") (ERR_BULWARK_CLOSED), also under the deprecated hup export', async () => {
     const guard = onHup(() => {});
     guard.close();
-    const error = await guard.reload().then(() => undefined, (e: unknown) => e);
+    const error = await guard.reload().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(GuardClosedError);
     expect(error).toMatchObject({ code: 'ERR_BULWARK_CLOSED', guard: 'hup', message: 'the HUP guard is closed' });
     expect(error).toBeInstanceOf(CoreGuardClosedError);
@@ -64,7 +67,10 @@ describe('onHup in this process', () => {
 
   it('a reload past timeoutMs sees its signal abort with ReloadTimeoutError', async () => {
     let reason: unknown;
-    using guard = onHup(({ signal }) => new Promise<void>((resolve) => signal.addEventListener('abort', () => ((reason = signal.reason), resolve()))), { timeoutMs: 50 });
+    using guard = onHup(
+      ({ signal }) => new Promise<void>((resolve) => signal.addEventListener('abort', () => ((reason = signal.reason), resolve()))),
+      { timeoutMs: 50 },
+    );
     const outcome = await guard.reload();
     expect(outcome).toMatchObject({ ok: false, reason: 'timeout' });
     await sleep(10);

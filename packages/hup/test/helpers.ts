@@ -14,7 +14,10 @@ export function events<T = Record<string, unknown>>(child: NodeChild, name: stri
 
 /** Every `<word> ...` line, split into words. */
 export function lines(child: NodeChild, word: string): string[][] {
-  return child.stdout.split('\n').filter((l) => l.startsWith(`${word} `)).map((l) => l.split(' '));
+  return child.stdout
+    .split('\n')
+    .filter((l) => l.startsWith(`${word} `))
+    .map((l) => l.split(' '));
 }
 
 /** Waits until `probe` holds, polling, or throws after `timeoutMs`. */

@@ -24,7 +24,8 @@ async function drive(child: NodeChild, reloads: number): Promise<Driven> {
 }
 
 /** The leak reports the child sent so far, in order. */
-const leaks = (child: NodeChild) => child.messages.flatMap((m) => ((m as { leak?: LeakReport }).leak ? [(m as { leak: LeakReport }).leak] : []));
+const leaks = (child: NodeChild) =>
+  child.messages.flatMap((m) => ((m as { leak?: LeakReport }).leak ? [(m as { leak: LeakReport }).leak] : []));
 
 describe('reload-leak budget, in a real process', () => {
   it('one fd leaked per HUP-driven reload is reported within 16 reloads, with reloadsLeft within 1% of the truth, as the README says', async () => {
@@ -78,15 +79,45 @@ describe('the trend test (least squares over the window, plus steadiness)', () =
   const line = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
 
   it('finds a steady leak, also a slow one of one per three reloads', () => {
-    expect(steadyGrowth(line(9, (i) => 30 + i), 0.1)).toBeCloseTo(1);
-    expect(steadyGrowth(line(16, (i) => 30 + Math.floor(i / 3)), 0.1)).toBeGreaterThan(0.25);
+    expect(
+      steadyGrowth(
+        line(9, (i) => 30 + i),
+        0.1,
+      ),
+    ).toBeCloseTo(1);
+    expect(
+      steadyGrowth(
+        line(16, (i) => 30 + Math.floor(i / 3)),
+        0.1,
+      ),
+    ).toBeGreaterThan(0.25);
   });
 
   it('ignores flat, jittery, and warm-up-then-flat series', () => {
-    expect(steadyGrowth(line(16, () => 30), 0.1)).toBeUndefined();
-    expect(steadyGrowth(line(16, (i) => 30 + (i % 2)), 0.1)).toBeUndefined();
-    expect(steadyGrowth(line(16, (i) => 30 + ((i * 7) % 5)), 0.1)).toBeUndefined();
-    expect(steadyGrowth(line(16, (i) => (i < 2 ? 30 : 36)), 0.1)).toBeUndefined();
+    expect(
+      steadyGrowth(
+        line(16, () => 30),
+        0.1,
+      ),
+    ).toBeUndefined();
+    expect(
+      steadyGrowth(
+        line(16, (i) => 30 + (i % 2)),
+        0.1,
+      ),
+    ).toBeUndefined();
+    expect(
+      steadyGrowth(
+        line(16, (i) => 30 + ((i * 7) % 5)),
+        0.1,
+      ),
+    ).toBeUndefined();
+    expect(
+      steadyGrowth(
+        line(16, (i) => (i < 2 ? 30 : 36)),
+        0.1,
+      ),
+    ).toBeUndefined();
     expect(steadyGrowth([30, 31, 30, 31, 32, 31, 30, 31, 32], 0.1)).toBeUndefined();
   });
 });

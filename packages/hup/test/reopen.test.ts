@@ -38,7 +38,10 @@ async function stop(child: NodeChild): Promise<Map<string, number>> {
 
 /** The line numbers in a file, in file order. */
 const numbers = (path: string) =>
-  readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => Number(l.split(' ')[1]));
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => Number(l.split(' ')[1]));
 
 function expectEveryLineOnce(log: string, written: number, rotations = 1): void {
   const files = [...Array.from({ length: rotations }, (_, i) => `${log}.${rotations - i}`), log].map(numbers);
@@ -89,7 +92,13 @@ describe('log reopen under the real logrotate (create mode)', () => {
     const dir = tempDir();
     const a = join(dir, 'a.log');
     const b = join(dir, 'b.log');
-    const child = await writer([[a, 'stream'], [b, 'sonic']], { RELOAD_MS: '200' });
+    const child = await writer(
+      [
+        [a, 'stream'],
+        [b, 'sonic'],
+      ],
+      { RELOAD_MS: '200' },
+    );
     await sleep(300);
     const rotate = logrotate({ logs: [a, b], postrotate: [`kill -HUP ${child.pid}`] });
     cleanups.push(() => rotate.remove());

@@ -67,7 +67,10 @@ function setChange(text: string): { readonly effect: SessionEffect; readonly key
   if (/^SET\s+NAMES\s+(NAME|''|[A-Z0-9_]+)(\s+COLLATE\s+(NAME|''|[A-Z0-9_]+))?$/.test(text)) return { effect: 'replay', key: 'names' };
   if (/^SET\s+(CHARACTER\s+SET|CHARSET)\s+(NAME|''|[A-Z0-9_]+)$/.test(text)) return { effect: 'replay', key: 'names' };
   const transaction = /^SET\s+(SESSION\s+)?TRANSACTION\s+(.*)$/.exec(text);
-  if (transaction) return transaction[1] ? { effect: 'replay', key: /ISOLATION/.test(transaction[2]!) ? 'isolation' : 'access' } : { effect: 'session', key: '' };
+  if (transaction)
+    return transaction[1]
+      ? { effect: 'replay', key: /ISOLATION/.test(transaction[2]!) ? 'isolation' : 'access' }
+      : { effect: 'session', key: '' };
   if (/^SET\s+(GLOBAL|PERSIST|PERSIST_ONLY)\s|^SET\s+@@(GLOBAL|PERSIST)\./.test(text)) return undefined; // the server's, not the session's
   const parts = text.replace(/^SET\s+/, '').split(',');
   if (/\(/.test(text)) return { effect: 'session', key: '' };

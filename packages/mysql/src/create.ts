@@ -87,7 +87,11 @@ export function wrapConnection<C extends object>(connection: C, options?: WrapOp
 
 /** True when a pool or connection has retry rules of its own (from this package's functions). */
 export function isWrapped(value: unknown): boolean {
-  const v = value as { pool?: { config?: { connectionConfig?: ConnectionConfig } }; connection?: { config?: ConnectionConfig }; config?: ConnectionConfig & { connectionConfig?: ConnectionConfig } } | null;
+  const v = value as {
+    pool?: { config?: { connectionConfig?: ConnectionConfig } };
+    connection?: { config?: ConnectionConfig };
+    config?: ConnectionConfig & { connectionConfig?: ConnectionConfig };
+  } | null;
   const config = v?.pool?.config?.connectionConfig ?? v?.config?.connectionConfig ?? v?.connection?.config ?? v?.config;
   return typeof config === 'object' && config !== null && config[kPolicy] !== undefined;
 }

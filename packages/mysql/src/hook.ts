@@ -15,7 +15,10 @@ const kGate = Symbol.for('bulwark.mysql.gate');
 const kUnpatched = Symbol('bulwark.mysql.unpatched');
 
 /** What the flag (`instrumentMysql2`) applies to every pool and connection without a policy of its own. */
-export const flag = processGlobal('mysql.flag', () => ({ options: undefined as WrapOptions | undefined, policy: undefined as Policy | undefined }));
+export const flag = processGlobal('mysql.flag', () => ({
+  options: undefined as WrapOptions | undefined,
+  policy: undefined as Policy | undefined,
+}));
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a method of any mysql2 class, called with its own `this`
 type Method = (this: any, ...args: any[]) => unknown;
@@ -172,8 +175,10 @@ function routeClosed(connection: Connection, command: Command, policy: Policy, r
   };
   // A connection mysql2 already declared dead refuses as mysql2 does; one whose socket died before
   // mysql2 noticed (a pooled one, checked in addCommand) sends on a fresh connection instead.
-  const unnoticed = !(connection as unknown as Marked)[kEnded] && !connection._fatalError && !connection._protocolError && connection.stream.destroyed;
-  const movable = session.takenOver(connection) !== undefined || (unnoticed && policy.retry && !session.pinned() && !usesPreparedHandle(command));
+  const unnoticed =
+    !(connection as unknown as Marked)[kEnded] && !connection._fatalError && !connection._protocolError && connection.stream.destroyed;
+  const movable =
+    session.takenOver(connection) !== undefined || (unnoticed && policy.retry && !session.pinned() && !usesPreparedHandle(command));
   if (!movable) return refuseWithFacts();
   if (isStatement(command)) stamp(command, session.pinned());
   session.route(connection, { deliver: (fresh) => fresh.addCommand(command), fail: () => refuse(command) }, 0);

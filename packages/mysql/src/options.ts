@@ -95,7 +95,8 @@ export function checkWrapOptions(options: WrapOptions | undefined): void {
  */
 export function resolvePolicy(options: WrapOptions | undefined, server?: ServerConfig): Policy {
   const o = merged(options);
-  const resource = o.resource ?? (server ? o.resourceFor?.(server.socketPath ?? server.host ?? 'localhost', server.port ?? 3306) : undefined);
+  const resource =
+    o.resource ?? (server ? o.resourceFor?.(server.socketPath ?? server.host ?? 'localhost', server.port ?? 3306) : undefined);
   return { ...checkValues(o), resource };
 }
 

@@ -29,7 +29,16 @@ export function connectWithRetries(policy: Policy, open: (callback: Callback) =>
         return callback(withFacts(error, facts), connection);
       }
       const delayMs = Math.min(backoff(policy, tries), Math.max(0, policy.deadlineMs - elapsedMs));
-      report(policy, { attempt: tries, attempts: policy.attempts, why: 'not-sent', code: codeOf(error), delayMs, elapsedMs, method: 'connect', kind: 'none' });
+      report(policy, {
+        attempt: tries,
+        attempts: policy.attempts,
+        why: 'not-sent',
+        code: codeOf(error),
+        delayMs,
+        elapsedMs,
+        method: 'connect',
+        kind: 'none',
+      });
       setTimeout(attempt, delayMs);
     });
   };

@@ -55,7 +55,8 @@ export function verdict(command: Command, error: unknown, policy: Policy): GiveU
   const pinned = attempt.pinned ?? (usesPreparedHandle(command) ? 'in-transaction' : undefined);
   if (pinned) return pinned;
   if (sent(command, error) && kindOf(command) !== 'read') return 'write-in-doubt';
-  if (!policy.retry || attempt.tries >= policy.attempts || performance.now() - attempt.started >= policy.deadlineMs) return 'attempts-exhausted';
+  if (!policy.retry || attempt.tries >= policy.attempts || performance.now() - attempt.started >= policy.deadlineMs)
+    return 'attempts-exhausted';
   return undefined;
 }
 
@@ -63,7 +64,8 @@ export function verdict(command: Command, error: unknown, policy: Policy): GiveU
 export function giveUpFacts(command: Command, error: unknown, reason: GiveUpReason): BulwarkFacts {
   const { tries } = attemptOf(command);
   const facts: BulwarkFacts = { attempts: tries, retried: tries > 1, reason };
-  if (reason !== 'not-transient') publish('mysql', 'give-up', { ...facts, code: codeOf(error), method: methodOf(command), kind: kindOf(command) });
+  if (reason !== 'not-transient')
+    publish('mysql', 'give-up', { ...facts, code: codeOf(error), method: methodOf(command), kind: kindOf(command) });
   return facts;
 }
 
@@ -89,7 +91,20 @@ export function markNextError(command: Command, facts: BulwarkFacts): void {
 }
 
 // Own fields mysql2's commands keep across a retry: what the caller gave and who listens.
-const kept = new Set(['sql', 'values', 'onResult', '_events', '_eventsCount', '_maxListeners', 'namedPlaceholders', '_queryOptions', '_executeOptions', 'timeout', 'parameters', '_streamFactory']);
+const kept = new Set([
+  'sql',
+  'values',
+  'onResult',
+  '_events',
+  '_eventsCount',
+  '_maxListeners',
+  'namedPlaceholders',
+  '_queryOptions',
+  '_executeOptions',
+  'timeout',
+  'parameters',
+  '_streamFactory',
+]);
 
 /**
  * Puts `command` back as mysql2 built it, to be added to a fresh connection: its state comes from a

@@ -182,14 +182,21 @@ export class Session {
 
   /** mysql2's own Query for an already formatted statement that set the session's state. */
   #replayCommand(fresh: Connection, sql: string): Command {
-    const { createQuery } = fresh.constructor as unknown as { createQuery(sql: string, values: unknown, cb: (error: unknown) => void, config: unknown): Command };
-    const command = createQuery(sql, undefined, (error) => {
-      // Lost with its connection: the next fresh connection replays it again, within the attempts of what waits behind it.
-      if (!error || isTransient(error)) return;
-      // The fresh session lacks state the caller set: nothing may run on it as if it had it.
-      this.#stuck = true;
-      fresh.stream.destroy();
-    }, fresh.config);
+    const { createQuery } = fresh.constructor as unknown as {
+      createQuery(sql: string, values: unknown, cb: (error: unknown) => void, config: unknown): Command;
+    };
+    const command = createQuery(
+      sql,
+      undefined,
+      (error) => {
+        // Lost with its connection: the next fresh connection replays it again, within the attempts of what waits behind it.
+        if (!error || isTransient(error)) return;
+        // The fresh session lacks state the caller set: nothing may run on it as if it had it.
+        this.#stuck = true;
+        fresh.stream.destroy();
+      },
+      fresh.config,
+    );
     (command as unknown as Record<symbol, boolean>)[kReplay] = true;
     return command;
   }

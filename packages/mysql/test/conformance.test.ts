@@ -44,7 +44,11 @@ type Mysql2 = {
   createConnection(o: object): Conn;
   createPool(o: object): Pool;
   Pool: { prototype: { query: unknown } };
-  createPoolCluster(): { add(name: string, o: object): void; of(pattern: string): { query(sql: string, cb: Callback): void }; end(cb?: () => void): void };
+  createPoolCluster(): {
+    add(name: string, o: object): void;
+    of(pattern: string): { query(sql: string, cb: Callback): void };
+    end(cb?: () => void): void;
+  };
   createPoolPromise(o: object): { query(sql: string): Promise<[unknown, unknown]>; end(): Promise<void> };
   createConnectionPromise(o: object): Promise<{ query(sql: string): Promise<[unknown, unknown]>; end(): Promise<void> }>;
 };
@@ -59,7 +63,12 @@ const closers: Array<() => unknown> = [];
 beforeAll(async () => {
   ({ db, proxy } = await rig());
   through = { host: proxy.host, port: proxy.port, user: db.user, password: db.password, database: db.database };
-  await direct(db, 'DROP TABLE IF EXISTS conf', 'CREATE TABLE conf (id INT PRIMARY KEY, v VARCHAR(20))', "INSERT INTO conf VALUES (1, 'one')");
+  await direct(
+    db,
+    'DROP TABLE IF EXISTS conf',
+    'CREATE TABLE conf (id INT PRIMARY KEY, v VARCHAR(20))',
+    "INSERT INTO conf VALUES (1, 'one')",
+  );
   guard = instrumentMysql2();
 });
 afterEach(async () => {
@@ -83,8 +92,10 @@ const pool = (extra: object = {}) => {
 };
 const call = <T = unknown>(fn: (cb: Callback) => unknown) =>
   new Promise<T>((resolve, reject) => fn((error, result) => (error ? reject(error) : resolve(result as T))));
-const rowCount = async (where: string) => ((await direct(db, `SELECT COUNT(*) AS n FROM conf WHERE ${where}`))[0] as Array<{ n: number }>)[0]!.n;
-const threadsConnected = async () => Number(((await direct(db, "SHOW STATUS LIKE 'Threads_connected'"))[0] as Array<{ Value: string }>)[0]!.Value);
+const rowCount = async (where: string) =>
+  ((await direct(db, `SELECT COUNT(*) AS n FROM conf WHERE ${where}`))[0] as Array<{ n: number }>)[0]!.n;
+const threadsConnected = async () =>
+  Number(((await direct(db, "SHOW STATUS LIKE 'Threads_connected'"))[0] as Array<{ Value: string }>)[0]!.Value);
 
 describe('1. statements reach the server in the order issued', () => {
   it('BEGIN, INSERT, ROLLBACK without waiting (callback API) leaves no row', async () => {
@@ -125,8 +136,16 @@ describe("3. a streaming query is mysql2's Query", () => {
     expect(query.constructor.name).toBe('Query');
     expect(() => (query.then as () => void)()).toThrow(/not a promise/);
     const seen: Array<[unknown, unknown]> = [];
-    await new Promise<void>((resolve) => c.query('SELECT 1 AS a; SELECT 2 AS b').on('result', (row, index) => seen.push([row, index])).on('end', () => resolve()));
-    expect(seen).toEqual([[{ a: 1 }, 0], [{ b: 2 }, 1]]);
+    await new Promise<void>((resolve) =>
+      c
+        .query('SELECT 1 AS a; SELECT 2 AS b')
+        .on('result', (row, index) => seen.push([row, index]))
+        .on('end', () => resolve()),
+    );
+    expect(seen).toEqual([
+      [{ a: 1 }, 0],
+      [{ b: 2 }, 1],
+    ]);
     const stream = c.query('SELECT seq FROM seq_1_to_10000').stream();
     await new Promise<void>((resolve) => stream.once('data', () => resolve()));
     stream.destroy();
@@ -137,7 +156,9 @@ describe("3. a streaming query is mysql2's Query", () => {
 describe('4. callbacks get every argument mysql2 gives', () => {
   it('an error that comes with a result (LOCAL INFILE without a stream factory) keeps both', async () => {
     const c = connection();
-    const args = await new Promise<unknown[]>((resolve) => c.query("LOAD DATA LOCAL INFILE '/nonexistent' INTO TABLE conf", (...a: unknown[]) => resolve(a)));
+    const args = await new Promise<unknown[]>((resolve) =>
+      c.query("LOAD DATA LOCAL INFILE '/nonexistent' INTO TABLE conf", (...a: unknown[]) => resolve(a)),
+    );
     expect(args[0]).toBeInstanceOf(Error);
     expect(args.length).toBeGreaterThanOrEqual(2);
   });
@@ -154,14 +175,19 @@ describe("5. mysql2's own pool decisions stand", () => {
   });
 });
 
-describe('6. a failure that is not retried is mysql2\'s own error, and nothing queued is sent again', () => {
+describe("6. a failure that is not retried is mysql2's own error, and nothing queued is sent again", () => {
   it('a transaction whose connection dies: every queued statement gets the same original error, in-transaction', async () => {
     const c = connection();
     await call((cb) => c.beginTransaction(cb));
     const before = proxy.counts.commands;
     proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly("INSERT INTO conf VALUES (103, 'x')") });
     const errors = await Promise.all(
-      ["INSERT INTO conf VALUES (103, 'x')", 'SELECT 1', "INSERT INTO conf VALUES (104, 'y')"].map((sql) => call((cb) => c.query(sql, cb)).then(() => undefined, (e: Error) => e)),
+      ["INSERT INTO conf VALUES (103, 'x')", 'SELECT 1', "INSERT INTO conf VALUES (104, 'y')"].map((sql) =>
+        call((cb) => c.query(sql, cb)).then(
+          () => undefined,
+          (e: Error) => e,
+        ),
+      ),
     );
     expect(errors[0]).toMatchObject({ fatal: true, code: expect.stringMatching(/ECONNRESET|PROTOCOL_CONNECTION_LOST/) });
     expect(errors[1]).toBe(errors[0]);
@@ -173,12 +199,15 @@ describe('6. a failure that is not retried is mysql2\'s own error, and nothing q
 });
 
 describe('6b. a connection that closes during its handshake', () => {
-  it("the queued statement gets the error in its callback, as in mysql2, and the connection emits none", async () => {
+  it('the queued statement gets the error in its callback, as in mysql2, and the connection emits none', async () => {
     proxy.fault({ kind: 'close-on-connect' });
     const c = mysql2.createConnection(through);
     const emitted: unknown[] = [];
     c.on('error', (e) => emitted.push(e));
-    const error = await call((cb) => c.query('SELECT 1', cb)).then(() => undefined, (e: Error & { code?: string; bulwark?: { reason: string } }) => e);
+    const error = await call((cb) => c.query('SELECT 1', cb)).then(
+      () => undefined,
+      (e: Error & { code?: string; bulwark?: { reason: string } }) => e,
+    );
     expect(error?.code).toBe('PROTOCOL_CONNECTION_LOST');
     expect(error?.bulwark?.reason).toBe('attempts-exhausted');
     expect(emitted).toEqual([]);
@@ -186,7 +215,7 @@ describe('6b. a connection that closes during its handshake', () => {
 });
 
 describe('7. identity', () => {
-  it('connect(cb), getConnection and pool methods hand back mysql2\'s own objects', async () => {
+  it("connect(cb), getConnection and pool methods hand back mysql2's own objects", async () => {
     const c = connection();
     const connected = await call<Conn>((cb) => c.connect(cb as never));
     expect(connected === c || (connected as { constructor: { name: string } }).constructor.name === 'Handshake').toBe(true);
@@ -242,7 +271,9 @@ describe('concurrency on one held connection', () => {
     const connections = proxy.counts.connections;
     proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT 1 AS n') });
     const order: number[] = [];
-    const reads = [1, 2, 3].map((n) => call<Array<{ n: number }>>((cb) => c.query(`SELECT ${n} AS n`, cb)).then((rows) => order.push(rows[0]!.n)));
+    const reads = [1, 2, 3].map((n) =>
+      call<Array<{ n: number }>>((cb) => c.query(`SELECT ${n} AS n`, cb)).then((rows) => order.push(rows[0]!.n)),
+    );
     await Promise.all(reads);
     expect(order).toEqual([1, 2, 3]);
     expect(proxy.counts.connections - connections).toBe(1);

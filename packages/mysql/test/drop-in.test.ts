@@ -12,7 +12,12 @@ let through: mysql.PoolOptions;
 
 beforeAll(async () => {
   ({ db, proxy, through } = await rig());
-  await direct(db, 'DROP TABLE IF EXISTS dropin', 'CREATE TABLE dropin (id INT PRIMARY KEY, name VARCHAR(20))', "INSERT INTO dropin VALUES (1, 'one'), (2, 'two')");
+  await direct(
+    db,
+    'DROP TABLE IF EXISTS dropin',
+    'CREATE TABLE dropin (id INT PRIMARY KEY, name VARCHAR(20))',
+    "INSERT INTO dropin VALUES (1, 'one'), (2, 'two')",
+  );
 });
 afterAll(async () => proxy?.close());
 
@@ -104,7 +109,9 @@ describe('a drop-in for mysql2/promise', () => {
   });
 
   it('createConnection with no backoff: a read reset before its answer still answers on the fresh connection', async () => {
-    const conn = await createConnection({ ...through, connectionLimit: undefined } as mysql.ConnectionOptions, { retryReads: { backoffMs: 0 } });
+    const conn = await createConnection({ ...through, connectionLimit: undefined } as mysql.ConnectionOptions, {
+      retryReads: { backoffMs: 0 },
+    });
     for (const n of [17, 18, 19]) {
       proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(`SELECT ${n} AS n`) });
       expect((await conn.query(`SELECT ${n} AS n`))[0]).toEqual([{ n }]);
@@ -114,24 +121,42 @@ describe('a drop-in for mysql2/promise', () => {
 
   it('after a retried read the connection the app holds looks live to a client that checks it, and its end() closes the fresh one', async () => {
     const conn = await createConnection({ ...through, connectionLimit: undefined } as mysql.ConnectionOptions);
-    const inner = (conn as unknown as { connection: unknown }).connection as { state: string; _fatalError: unknown; _closing: boolean; stream: { destroyed: boolean } };
+    const inner = (conn as unknown as { connection: unknown }).connection as {
+      state: string;
+      _fatalError: unknown;
+      _closing: boolean;
+      stream: { destroyed: boolean };
+    };
     proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT 20 AS n') });
     expect((await conn.query('SELECT 20 AS n'))[0]).toEqual([{ n: 20 }]);
     // What Sequelize's and Knex's pools check before reusing a connection.
-    expect({ state: inner.state, fatal: inner._fatalError, closing: Boolean(inner._closing), destroyed: inner.stream.destroyed }).toEqual({ state: 'authenticated', fatal: null, closing: false, destroyed: false });
+    expect({ state: inner.state, fatal: inner._fatalError, closing: Boolean(inner._closing), destroyed: inner.stream.destroyed }).toEqual({
+      state: 'authenticated',
+      fatal: null,
+      closing: false,
+      destroyed: false,
+    });
     const [[who]] = (await conn.query('SELECT CONNECTION_ID() AS id')) as unknown as [[{ id: number }]];
     await conn.end();
-    await expect.poll(async () => (await direct(db, `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = ${who.id}`))[0]).toEqual([{ n: 0 }]);
+    await expect
+      .poll(async () => (await direct(db, `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = ${who.id}`))[0])
+      .toEqual([{ n: 0 }]);
   });
 
   it('wraps a callback mysql2 pool: query with a callback, getConnection and promise()', async () => {
     const pool = wrapPool(mysqlCallback.createPool(through));
     proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT 14 AS n') });
-    const rows = await new Promise((resolve, reject) => pool.query('SELECT 14 AS n', (e: unknown, r: unknown) => (e ? reject(e) : resolve(r))));
+    const rows = await new Promise((resolve, reject) =>
+      pool.query('SELECT 14 AS n', (e: unknown, r: unknown) => (e ? reject(e) : resolve(r))),
+    );
     expect(rows).toEqual([{ n: 14 }]);
-    const conn = await new Promise<mysqlCallback.PoolConnection>((resolve, reject) => pool.getConnection((e, c) => (e ? reject(e) : resolve(c))));
+    const conn = await new Promise<mysqlCallback.PoolConnection>((resolve, reject) =>
+      pool.getConnection((e, c) => (e ? reject(e) : resolve(c))),
+    );
     proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT 15 AS n') });
-    const held = await new Promise((resolve, reject) => conn.query('SELECT 15 AS n', (e: unknown, r: unknown) => (e ? reject(e) : resolve(r))));
+    const held = await new Promise((resolve, reject) =>
+      conn.query('SELECT 15 AS n', (e: unknown, r: unknown) => (e ? reject(e) : resolve(r))),
+    );
     expect(held).toEqual([{ n: 15 }]);
     conn.release();
     proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT 16 AS n') });
@@ -195,7 +220,9 @@ describe('events and the breaker hook', () => {
   });
 
   it('rejects bad options at construction, naming them', () => {
-    expect(() => createPool(through, { retryReads: { attempts: 0 } })).toThrow(/retryReads.attempts must be an integer from 1 to 1000, got 0/);
+    expect(() => createPool(through, { retryReads: { attempts: 0 } })).toThrow(
+      /retryReads.attempts must be an integer from 1 to 1000, got 0/,
+    );
     expect(() => createPool(through, { retryReads: { deadline: 5 } as never })).toThrow(/retryReads.deadline/);
     expect(() => createPool(through, { resource: {} as never })).toThrow(/resource must be an object with a run\(fn\) method/);
     expect(() => wrapPool({} as never)).toThrow(/pool must be a mysql2 pool/);

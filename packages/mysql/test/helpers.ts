@@ -20,7 +20,9 @@ export async function direct(db: MariaDbAddress, ...statements: string[]): Promi
 }
 
 /** The error a promise rejects with (fails the test if it resolves). */
-export async function failure(promise: Promise<unknown>): Promise<Error & { code?: string; bulwark?: { attempts: number; retried: boolean; reason: string } }> {
+export async function failure(
+  promise: Promise<unknown>,
+): Promise<Error & { code?: string; bulwark?: { attempts: number; retried: boolean; reason: string } }> {
   try {
     await promise;
   } catch (error) {

@@ -6,7 +6,10 @@ import { MysqlAlreadyInstrumentedError, instrumentMysql2 } from '../dist/index.j
 import { exactly, rig } from './helpers.js';
 
 type Connection = { addCommand: unknown };
-type Mysql2 = { Connection: { prototype: Connection }; createPool(config: object): { promise(): { query(sql: string): Promise<[unknown]>; end(): Promise<void> } } };
+type Mysql2 = {
+  Connection: { prototype: Connection };
+  createPool(config: object): { promise(): { query(sql: string): Promise<[unknown]>; end(): Promise<void> } };
+};
 const require = createRequire(import.meta.url);
 const loader = Module as unknown as { _load: (...args: unknown[]) => unknown };
 const loadBefore = loader._load;
@@ -18,7 +21,10 @@ function freshMysql2(): Mysql2 {
   for (const path of Object.keys(require.cache)) if (/[/\\]node_modules[/\\]mysql2[/\\]/.test(path)) delete require.cache[path];
   return require('mysql2') as Mysql2;
 }
-const hooked = (mysql2: Mysql2) => (mysql2.Connection.prototype.addCommand as { name: string }).name === 'addCommand' && !/native code/.test(String(mysql2.Connection.prototype.addCommand)) && String(mysql2.Connection.prototype.addCommand).includes('policyOf');
+const hooked = (mysql2: Mysql2) =>
+  (mysql2.Connection.prototype.addCommand as { name: string }).name === 'addCommand' &&
+  !/native code/.test(String(mysql2.Connection.prototype.addCommand)) &&
+  String(mysql2.Connection.prototype.addCommand).includes('policyOf');
 
 beforeAll(async () => ({ proxy, through } = await rig()));
 afterAll(async () => proxy?.close());

@@ -54,7 +54,9 @@ describe('connections that die under the caller', () => {
     expect(failed).toContain('write-in-doubt');
     // A write gives up sent (write-in-doubt) or, rarely, after every connect was closed on it.
     expect(failed.filter((o) => o !== 'write-in-doubt' && o !== 'attempts-exhausted')).toEqual([]);
-    const [rows] = (await pool.query('SELECT request, COUNT(*) AS n FROM orders GROUP BY request')) as unknown as [Array<{ request: number; n: number }>];
+    const [rows] = (await pool.query('SELECT request, COUNT(*) AS n FROM orders GROUP BY request')) as unknown as [
+      Array<{ request: number; n: number }>,
+    ];
     expect(rows.filter((r) => r.n > 1)).toEqual([]);
     const stored = new Set(rows.map((r) => r.request));
     outcomes.forEach((o, request) => o === 'ok' && expect(stored.has(request)).toBe(true));
@@ -76,7 +78,11 @@ describe('a MariaDB restart during a read load', () => {
     let running = true;
     const load = (pool: mysql.Pool, count: { ok: number; failed: number }) =>
       (async () => {
-        while (running) await pool.query('SELECT COUNT(*) AS n FROM information_schema.tables').then(() => count.ok++, () => count.failed++);
+        while (running)
+          await pool.query('SELECT COUNT(*) AS n FROM information_schema.tables').then(
+            () => count.ok++,
+            () => count.failed++,
+          );
       })();
     const loops = [load(wrapped, counts.wrapped), load(wrapped, counts.wrapped), load(raw, counts.raw), load(raw, counts.raw)];
     await new Promise((resolve) => setTimeout(resolve, 300));

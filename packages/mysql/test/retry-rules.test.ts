@@ -18,7 +18,14 @@ const pool = (extra: object = {}) => {
 
 beforeAll(async () => {
   ({ db, proxy, through } = await rig());
-  await direct(db, 'DROP TABLE IF EXISTS rules', 'CREATE TABLE rules (id INT PRIMARY KEY, n INT)', 'INSERT INTO rules VALUES (1, 0), (2, 0)', 'DROP TABLE IF EXISTS rules_log', 'CREATE TABLE rules_log (id INT AUTO_INCREMENT PRIMARY KEY, tag VARCHAR(40))');
+  await direct(
+    db,
+    'DROP TABLE IF EXISTS rules',
+    'CREATE TABLE rules (id INT PRIMARY KEY, n INT)',
+    'INSERT INTO rules VALUES (1, 0), (2, 0)',
+    'DROP TABLE IF EXISTS rules_log',
+    'CREATE TABLE rules_log (id INT AUTO_INCREMENT PRIMARY KEY, tag VARCHAR(40))',
+  );
 });
 afterEach(async () => {
   proxy.clear();
@@ -138,7 +145,7 @@ describe('inside a transaction or a session the caller set up, never', () => {
   it('SET with literal values is replayed on the fresh connection before the retried read', async () => {
     const held = await pool().getConnection();
     await held.query("SET @who = 'me', time_zone = '+03:00'");
-    await held.query("SET NAMES utf8mb4 COLLATE utf8mb4_bin");
+    await held.query('SET NAMES utf8mb4 COLLATE utf8mb4_bin');
     const [[before]] = (await held.query('SELECT CONNECTION_ID() AS id')) as unknown as [[{ id: number }]];
     const read = 'SELECT @who AS who, @@session.time_zone AS tz, @@collation_connection AS coll';
     proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(read) });
@@ -207,7 +214,7 @@ describe('errors that are not transient pass through at once', () => {
     ['a syntax error', 'SELEC 1', 'ER_PARSE_ERROR'],
     ['a duplicate key', 'INSERT INTO rules VALUES (1, 0)', 'ER_DUP_ENTRY'],
     ['a missing table', 'SELECT * FROM no_such_table', 'ER_NO_SUCH_TABLE'],
-  ])('%s: mysql2\'s own error, untouched', async (_name, sql, code) => {
+  ])("%s: mysql2's own error, untouched", async (_name, sql, code) => {
     const error = await failure(pool().query(sql));
     expect(error.code).toBe(code);
     expect(error.bulwark).toBeUndefined();
@@ -234,7 +241,9 @@ describe('bounded by attempts and the deadline', () => {
   it('no attempt starts after deadlineMs, however many attempts are left', async () => {
     proxy.fault({ kind: 'close-on-connect' });
     // Without the deadline, 1000 attempts of up to 50 ms of backoff each would take far longer than the test's 60 s.
-    const error = await failure(pool({ attempts: 1000, deadlineMs: 400, backoffMs: 50, maxBackoffMs: 50 }).query("INSERT INTO rules_log (tag) VALUES ('never')"));
+    const error = await failure(
+      pool({ attempts: 1000, deadlineMs: 400, backoffMs: 50, maxBackoffMs: 50 }).query("INSERT INTO rules_log (tag) VALUES ('never')"),
+    );
     expect(error.bulwark?.reason).toBe('attempts-exhausted');
     expect(error.bulwark!.attempts).toBeGreaterThan(2);
     expect(error.bulwark!.attempts).toBeLessThan(1000);

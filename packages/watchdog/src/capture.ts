@@ -60,7 +60,10 @@ export class MainThreadCapture {
       };
       session.on('Debugger.paused', ({ params }) => {
         const at = Date.now();
-        const frames = (params.callFrames as CallFrame[]).map((frame) => ({ text: describe(frame, urls), url: frame.url || urls.get(frame.location.scriptId) || '' }));
+        const frames = (params.callFrames as CallFrame[]).map((frame) => ({
+          text: describe(frame, urls),
+          url: frame.url || urls.get(frame.location.scriptId) || '',
+        }));
         const keep = valid();
         const top = (params.callFrames as CallFrame[])[0];
         // Is there a statement of the innermost function before the pause? If not, it was just entered.

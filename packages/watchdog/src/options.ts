@@ -72,8 +72,6 @@ export function checkWatchdogOptions(options?: WatchdogOptions): void {
   resolveOptions(options);
 }
 
-
-
 /** Defaults every option once and throws naming the first bad one. */
 export function resolveOptions(input?: WatchdogOptions) {
   const o = checkOptions('watchdog options', input, known);

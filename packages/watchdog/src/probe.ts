@@ -46,7 +46,12 @@ async function connect(target: ProbeTarget): Promise<Socket> {
 }
 
 function requestText(target: ProbeTarget): string {
-  const host = target.socketPath !== undefined ? 'localhost' : target.host!.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+  const host =
+    target.socketPath !== undefined
+      ? 'localhost'
+      : target.host!.includes(':')
+        ? `[${target.host}]:${target.port}`
+        : `${target.host}:${target.port}`;
   const auth = target.auth === undefined ? '' : `authorization: Basic ${Buffer.from(target.auth).toString('base64')}\r\n`;
   return `GET ${target.path} HTTP/1.1\r\nhost: ${host}\r\nuser-agent: ${probeAgent}\r\n${auth}connection: close\r\n\r\n`;
 }

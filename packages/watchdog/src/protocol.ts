@@ -23,7 +23,8 @@ export interface ProbeConfig {
 }
 
 /** How the process ends: an exit code or a signal (resolved from the options), then SIGKILL after `graceMs`. */
-export type ExitConfig = { readonly code: number; readonly graceMs: number } | { readonly signal: NodeJS.Signals; readonly graceMs: number };
+export type ExitConfig =
+  { readonly code: number; readonly graceMs: number } | { readonly signal: NodeJS.Signals; readonly graceMs: number };
 
 /** The user-agent of the probe's requests. */
 export const probeAgent = 'bulwark-watchdog';

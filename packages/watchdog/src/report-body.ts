@@ -5,7 +5,10 @@ import type { StallEvent } from './protocol.js';
  * serving. Only names, numbers and code locations: no arguments, environment, variable values,
  * query strings, headers or bodies; `state` is what the app chose to set.
  */
-export function reportBody(event: StallEvent, context: { readonly stallMs: number; readonly probe?: string; readonly stackPending?: boolean }): object {
+export function reportBody(
+  event: StallEvent,
+  context: { readonly stallMs: number; readonly probe?: string; readonly stackPending?: boolean },
+): object {
   return {
     report: '@bulwark/watchdog',
     kind: event.kind,

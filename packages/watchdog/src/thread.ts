@@ -42,7 +42,10 @@ export interface WatchThreadOptions {
   readonly name?: string;
 }
 
-type Announce = { readonly type: 'hello'; readonly beatMs: number; readonly wake: SharedArrayBuffer } | { readonly type: 'thread'; readonly thread: ThreadInfo } | { readonly type: 'bye'; readonly threadId: number };
+type Announce =
+  | { readonly type: 'hello'; readonly beatMs: number; readonly wake: SharedArrayBuffer }
+  | { readonly type: 'thread'; readonly thread: ThreadInfo }
+  | { readonly type: 'bye'; readonly threadId: number };
 
 /**
  * Watches the calling worker thread: the process's watchdog (started on the main thread, before or

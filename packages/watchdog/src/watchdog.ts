@@ -42,7 +42,9 @@ export class Watchdog extends GuardHandle<WatchdogEvents> {
     this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
     this.cleanup.listen(this.#worker, 'message', (message: FromWorker) => this.#onMessage(message, options));
     // A guard must not crash the app it guards: a failing watchdog thread is a warning.
-    this.cleanup.listen(this.#worker, 'error', (error: Error) => warn('watchdog', 'BULWARK_WATCHDOG_THREAD_FAILED', `watchdog thread failed: ${error.message}`));
+    this.cleanup.listen(this.#worker, 'error', (error: Error) =>
+      warn('watchdog', 'BULWARK_WATCHDOG_THREAD_FAILED', `watchdog thread failed: ${error.message}`),
+    );
     // After the listeners: adding a 'message' listener refs the worker's port again.
     this.#worker.unref();
     this.#probePath = options.probe?.path ?? '/';

@@ -7,7 +7,15 @@ import { MainThreadCapture, type TakenStack, describeStack } from './capture.js'
 import { endProcess } from './exit.js';
 import { readKernelState, threadAlive } from './kernel.js';
 import { probeOnce } from './probe.js';
-import { type FromWorker, type ProbeTarget, type StallEvent, type ThreadInfo, type ToWorker, type WorkerConfig, registryChannel } from './protocol.js';
+import {
+  type FromWorker,
+  type ProbeTarget,
+  type StallEvent,
+  type ThreadInfo,
+  type ToWorker,
+  type WorkerConfig,
+  registryChannel,
+} from './protocol.js';
 import { ReportWriter } from './report.js';
 import { reportBody } from './report-body.js';
 import { SharedReader } from './shared.js';
@@ -36,7 +44,11 @@ const config = workerData as WorkerConfig;
 const wake = new Int32Array(config.wake);
 const spare = new SpareFd();
 const reports = new ReportWriter(config.reportDir, config.reportsPerHour, spare, (path, error) =>
-  post({ type: 'warning', code: 'BULWARK_WATCHDOG_REPORT_NOT_WRITTEN', message: `watchdog report ${path} not written: ${(error as Error).message}` }),
+  post({
+    type: 'warning',
+    code: 'BULWARK_WATCHDOG_REPORT_NOT_WRITTEN',
+    message: `watchdog report ${path} not written: ${(error as Error).message}`,
+  }),
 );
 const threads = new Map<number, Watched>();
 const registry = new BroadcastChannel(registryChannel);
@@ -44,7 +56,16 @@ let closed = false;
 let target: ProbeTarget | undefined = config.probe?.target;
 
 // The server's health, seen from outside.
-const server = { deaf: false, since: 0, probing: false, nextAt: Date.now() + (config.probe?.intervalMs ?? 0), answered: 0, failures: 0, firstFailureAt: 0, lastError: '' };
+const server = {
+  deaf: false,
+  since: 0,
+  probing: false,
+  nextAt: Date.now() + (config.probe?.intervalMs ?? 0),
+  answered: 0,
+  failures: 0,
+  firstFailureAt: 0,
+  lastError: '',
+};
 
 watch(config.main);
 parentPort!.on('message', (message: ToWorker) => {
@@ -130,7 +151,10 @@ async function onBlocked(thread: Watched, episode: Episode, detectedAt: number):
     return finish({ ...base, stack: [], capture: kernel?.syscall !== undefined ? 'syscall' : 'none', kernel });
   }
   const capture = (episode.capture = new MainThreadCapture(() => reader.beats() === episode.beats));
-  const quick = await Promise.race([capture.taken, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), config.captureTimeoutMs))]);
+  const quick = await Promise.race([
+    capture.taken,
+    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), config.captureTimeoutMs)),
+  ]);
   if (quick) return finish({ ...base, capture: 'inspector', ...describeStack(quick.frames) });
   // Not paused in time: the thread is in native code or a syscall. Report the kernel's view now;
   // the pause stays asked for and lands as the thread comes back to JS.
@@ -165,7 +189,10 @@ async function recover(thread: Watched): Promise<void> {
   thread.reader.wantWake(false);
   episode.capture?.cancel();
   await episode.done;
-  post({ type: 'recover', event: { kind: 'blocked', thread: { name: thread.info.name, threadId: thread.info.threadId }, durationMs: Date.now() - episode.since } });
+  post({
+    type: 'recover',
+    event: { kind: 'blocked', thread: { name: thread.info.name, threadId: thread.info.threadId }, durationMs: Date.now() - episode.since },
+  });
 }
 
 /** Decides whether a probe is due; returns when it next needs a look. */
@@ -200,7 +227,7 @@ async function runProbe(probed: ProbeTarget, main: Watched): Promise<void> {
   wakeUp();
   if (result.ok) return onAnswer();
   // Deaf means the loop kept beating through every failed probe; a stalled loop is `blocked`.
-  if (main.episode || main.reader.beats() === beatsBefore && Date.now() - started > config.beatMs * 2 || server.deaf) return;
+  if (main.episode || (main.reader.beats() === beatsBefore && Date.now() - started > config.beatMs * 2) || server.deaf) return;
   if (server.failures++ === 0) server.firstFailureAt = started;
   server.lastError = result.error;
   if (server.failures >= config.probe!.failures) await onDeaf(probed, main);
@@ -218,9 +245,18 @@ async function onDeaf(probed: ProbeTarget, main: Watched): Promise<void> {
     kick = { signal: config.kickSignal, helped: again.ok };
   }
   const event: StallEvent = {
-    kind: 'deaf', thread: { name: 'main', threadId: 0 }, detectedAt, durationMs: detectedAt - server.firstFailureAt, stack: [], capture: 'none',
-    kernel: spare.use(() => readKernelState(main.info.tid)), ...serving(main.reader),
-    probeFailures: server.failures, probeError: server.lastError, kick, action: kick?.helped ? 'report' : config.action,
+    kind: 'deaf',
+    thread: { name: 'main', threadId: 0 },
+    detectedAt,
+    durationMs: detectedAt - server.firstFailureAt,
+    stack: [],
+    capture: 'none',
+    kernel: spare.use(() => readKernelState(main.info.tid)),
+    ...serving(main.reader),
+    probeFailures: server.failures,
+    probeError: server.lastError,
+    kick,
+    action: kick?.helped ? 'report' : config.action,
   };
   finish(event, probed.label);
   if (kick?.helped) onAnswer();

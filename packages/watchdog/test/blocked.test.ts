@@ -66,4 +66,3 @@ describe('a blocked event loop', () => {
     expect(recover.event).toMatchObject({ kind: 'blocked', durationMs: expect.any(Number) });
   });
 });
-

@@ -46,7 +46,10 @@ describe('watchdog lifecycle', () => {
     const child = spawnNode(join(import.meta.dirname, 'fixtures/close.mjs'));
     children.push(child);
     const exit = await child.exited;
-    const [counts, exited] = child.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const [counts, exited] = child.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(counts.during.sigurg).toBe(1);
     expect(counts.during.requestSubscribers).toBe(true);
     expect(counts.during.threads).toBeGreaterThan(counts.before.threads);
@@ -91,14 +94,18 @@ describe('watchdog lifecycle', () => {
     expect(() => startWatchdog({ stallMs: -5 })).toThrow(InvalidOptionError);
     expect(() => startWatchdog({ stallMs: -5 })).toThrow(/stallMs must be .* got -5/);
     expect(() => startWatchdog({ onStall: 'explode' as never })).toThrow(/onStall must be one of "report", "exit"/);
-    expect(() => startWatchdog({ probe: { url: 'http://x', socketPath: '/s' } })).toThrow(/probe must be at most one of url, socketPath or server/);
+    expect(() => startWatchdog({ probe: { url: 'http://x', socketPath: '/s' } })).toThrow(
+      /probe must be at most one of url, socketPath or server/,
+    );
     expect(() => startWatchdog({ probe: { url: 'ftp://x' } })).toThrow(/probe.url must be a string matching/);
     expect(() => startWatchdog({ exit: { code: 1, signal: 'SIGTERM' } })).toThrow(/exit must be a code or a signal/);
     expect(() => startWatchdog({ stalMs: 10 } as never)).toThrow(/watchdog options.stalMs/);
   });
 
   it('rejects an exit.signal this platform does not have, before anything starts', () => {
-    expect(() => startWatchdog({ onStall: 'exit', exit: { signal: 'SIGFOO' as never } })).toThrow(/exit.signal must be a signal name from os.constants.signals, got 'SIGFOO'/);
+    expect(() => startWatchdog({ onStall: 'exit', exit: { signal: 'SIGFOO' as never } })).toThrow(
+      /exit.signal must be a signal name from os.constants.signals, got 'SIGFOO'/,
+    );
     expect(() => startWatchdog({ onStall: 'exit', exit: { signal: 'toString' as never } })).toThrow(/exit.signal must be a signal name/);
     expect(() => checkWatchdogOptions({ exit: { signal: 'SIGTERM' } })).not.toThrow();
   });

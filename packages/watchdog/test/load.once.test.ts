@@ -28,13 +28,15 @@ async function steadyLoad(port: number, ms: number, concurrency: number): Promis
           resolve();
         });
     });
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    // Bounded: a small pause between requests keeps the rate modest on a shared machine.
-    while (Date.now() < end) {
-      await one();
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      // Bounded: a small pause between requests keeps the rate modest on a shared machine.
+      while (Date.now() < end) {
+        await one();
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    }),
+  );
   agent.destroy();
   return counts;
 }

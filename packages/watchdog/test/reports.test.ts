@@ -16,7 +16,9 @@ describe('report files', () => {
     const child = spawnNode(join(import.meta.dirname, 'fixtures/secrets.mjs'), { env: { REPORT_DIR: reportDir } });
     children.push(child);
     await expect.poll(() => lines(child).filter((l) => l.type === 'stall').length, { timeout: 20_000, interval: 100 }).toBe(2);
-    const [first, second] = lines(child).filter((l) => l.type === 'stall').map((l) => l.event as { reportPath?: string });
+    const [first, second] = lines(child)
+      .filter((l) => l.type === 'stall')
+      .map((l) => l.event as { reportPath?: string });
     expect(first!.reportPath).toEqual(expect.any(String));
     expect(second!.reportPath).toBeUndefined();
     const files = reports(reportDir);

@@ -57,15 +57,19 @@ describe('every stuck kind is detected, classified, and named', () => {
     expect(report.stack).toContainEqual(expect.stringMatching(/^parseHugeExport \(/));
   });
 
-  it('a long GC pause: native code or a futex wait for the GC threads, and the function that forced it named after', { timeout: 90_000 }, async () => {
-    const { report } = await stuckIn('gc');
-    expect(report.kind).toBe('blocked');
-    // A full GC runs on the main thread or waits (futex) for V8's helper threads to mark; a loaded
-    // machine may also catch the thread between two collections, in JS.
-    expect(['native', 'syscall', 'inspector']).toContain(report.capture);
-    if (report.capture !== 'inspector') expect(report.summary).toMatch(/native code|GC pause/);
-    expect(report.stack).toContainEqual(expect.stringMatching(/^compactCaches \(/));
-  });
+  it(
+    'a long GC pause: native code or a futex wait for the GC threads, and the function that forced it named after',
+    { timeout: 90_000 },
+    async () => {
+      const { report } = await stuckIn('gc');
+      expect(report.kind).toBe('blocked');
+      // A full GC runs on the main thread or waits (futex) for V8's helper threads to mark; a loaded
+      // machine may also catch the thread between two collections, in JS.
+      expect(['native', 'syscall', 'inspector']).toContain(report.capture);
+      if (report.capture !== 'inspector') expect(report.summary).toMatch(/native code|GC pause/);
+      expect(report.stack).toContainEqual(expect.stringMatching(/^compactCaches \(/));
+    },
+  );
 
   it('a read on an empty FIFO: the syscall named (openat), the reader named once a writer comes', { timeout: 60_000 }, async () => {
     const { child, reportDir } = startApp('fifo', { STUCK_AFTER_MS: '300' });
@@ -90,7 +94,11 @@ describe('every stuck kind is detected, classified, and named', () => {
 
   it('a blocked worker thread is reported by its name, with its state, while the main thread runs on', async () => {
     const { child, report } = await stuckIn('worker');
-    expect(report).toMatchObject({ kind: 'blocked', thread: { name: 'thumbnailer', threadId: expect.any(Number) }, state: { image: 'cat.png' } });
+    expect(report).toMatchObject({
+      kind: 'blocked',
+      thread: { name: 'thumbnailer', threadId: expect.any(Number) },
+      state: { image: 'cat.png' },
+    });
     expect(report.thread.threadId).not.toBe(0);
     expect(report.summary).toMatch(/worker thread "thumbnailer" blocked/);
     expect(report.kernel?.state).toMatch(/^[RD]$/);
@@ -112,7 +120,12 @@ describe('every stuck kind is detected, classified, and named', () => {
     void fetch(`http://127.0.0.1:${ready.port as number}/export/2024?token=hunter2`).catch(() => {});
     await expect.poll(() => reports(reportDir).length, { timeout: 20_000, interval: 100 }).toBe(1);
     const [file] = reports(reportDir);
-    expect(file!.report).toMatchObject({ kind: 'blocked', capture: 'inspector', requests: [{ method: 'GET', route: '/export/2024' }], state: { job: 'nightly-export' } });
+    expect(file!.report).toMatchObject({
+      kind: 'blocked',
+      capture: 'inspector',
+      requests: [{ method: 'GET', route: '/export/2024' }],
+      state: { job: 'nightly-export' },
+    });
     expect(file!.report.culprit).toMatch(/^computeChecksumForever \(/);
     expect(file!.report.summary).toContain('serving GET /export/2024');
     expect(JSON.stringify(file!.report)).not.toContain('hunter2');

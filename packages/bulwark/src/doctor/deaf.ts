@@ -16,7 +16,10 @@ export function checkDeaf(pid: number, before: readonly Listener[], after: reado
     evidence.push(`${first.name} (socket:[${first.inode}]): accept queue ${first.queued} then ${second.queued} after ${seconds} s`);
     if (first.queued === 0 || second.queued === 0) continue;
     const stuck = first.waiting && second.waiting ? [...first.waiting].filter((k) => second.waiting!.has(k)).length : null;
-    if (stuck === null ? second.queued >= first.queued : stuck > 0) deaf.push(`${first.name}: ${stuck === null ? `${second.queued} waiting, never fewer` : `${stuck} connection(s) waited the whole ${seconds} s`}`);
+    if (stuck === null ? second.queued >= first.queued : stuck > 0)
+      deaf.push(
+        `${first.name}: ${stuck === null ? `${second.queued} waiting, never fewer` : `${stuck} connection(s) waited the whole ${seconds} s`}`,
+      );
   }
   const where = `/proc/${pid}/fd socket inodes matched in /proc/${pid}/net/{tcp,tcp6,unix}`;
   if (evidence.length === 0) return finding('deaf', 'ok', 'no listening socket', [where]);

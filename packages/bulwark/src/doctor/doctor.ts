@@ -91,12 +91,26 @@ function examine(who: ProcessIdentity, root: string, blocks: readonly RotateBloc
   } catch (error) {
     fdsError = error;
   }
-  const withFds = <T>(fn: (fds: OpenFd[]) => T) => () => (fds ? fn(fds) : raise(fdsError));
+  const withFds =
+    <T>(fn: (fds: OpenFd[]) => T) =>
+    () =>
+      fds ? fn(fds) : raise(fdsError);
   report('sighup', () => checkSighup(pid));
-  report('fds', withFds((open) => checkFds(pid, open, forecast)));
+  report(
+    'fds',
+    withFds((open) => checkFds(pid, open, forecast)),
+  );
   report('ipc', () => checkIpc(who, root));
-  report('logrotate', withFds((open) => checkLogrotate(pid, open, blocks, forecast)));
-  const listening = sampling ? safely('deaf', withFds((open) => listeners(pid, open))) : undefined;
+  report(
+    'logrotate',
+    withFds((open) => checkLogrotate(pid, open, blocks, forecast)),
+  );
+  const listening = sampling
+    ? safely(
+        'deaf',
+        withFds((open) => listeners(pid, open)),
+      )
+    : undefined;
   const thread = sampling ? safely('stalled', () => sampleMainThread(pid)) : undefined;
   return {
     finish(sampleMs: number): ProcessReport {

@@ -13,10 +13,14 @@ const NEAR_LIMIT = 0.8;
 export function checkFds(pid: number, fds: readonly OpenFd[], forecast: ForecastRead | undefined): Finding {
   const { soft, hard } = nofileLimit(pid);
   const used = soft === null ? 0 : fds.length / soft;
-  const evidence = [`/proc/${pid}/fd: ${fds.length} open; /proc/${pid}/limits: Max open files ${soft ?? 'unlimited'} (soft) ${hard ?? 'unlimited'} (hard)`];
+  const evidence = [
+    `/proc/${pid}/fd: ${fds.length} open; /proc/${pid}/limits: Max open files ${soft ?? 'unlimited'} (soft) ${hard ?? 'unlimited'} (hard)`,
+  ];
   const leaks = forecast?.forecast.leaks ?? [];
   if (forecast)
-    evidence.push(`${forecast.path}: ${forecast.forecast.reloads} reload(s), ${leaks.length === 0 ? 'no leak found' : leaks.map(describeLeak).join('; ')}`);
+    evidence.push(
+      `${forecast.path}: ${forecast.forecast.reloads} reload(s), ${leaks.length === 0 ? 'no leak found' : leaks.map(describeLeak).join('; ')}`,
+    );
   const near = soft !== null && used >= NEAR_LIMIT;
   if (!near && leaks.length === 0) {
     const budget = forecast ? ', leak budget running' : '';
@@ -24,7 +28,9 @@ export function checkFds(pid: number, fds: readonly OpenFd[], forecast: Forecast
   }
   const says = [
     ...(near ? [`${fds.length} of ${soft} fds open (${Math.round(used * 100)}% of the soft RLIMIT_NOFILE)`] : []),
-    ...leaks.map((l) => `${l.resource} grows ${l.growthPerReload} per reload${l.reloadsLeft === null ? '' : `: ${l.reloadsLeft} reloads left`}`),
+    ...leaks.map(
+      (l) => `${l.resource} grows ${l.growthPerReload} per reload${l.reloadsLeft === null ? '' : `: ${l.reloadsLeft} reloads left`}`,
+    ),
   ];
   const fix = leaks.length
     ? 'find what each reload opens and never closes (the leak budget names the resource); a higher limit only moves the date'

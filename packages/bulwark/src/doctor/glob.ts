@@ -13,7 +13,10 @@ export function globSource(pattern: string): string {
     else if (c === '?') source += '[^/]';
     else if (c === '[' && pattern.indexOf(']', i + 2) > i) {
       const end = pattern.indexOf(']', i + 2);
-      const body = pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
+      const body = pattern
+        .slice(i + 1, end)
+        .replace(/^!/, '^')
+        .replace(/\\/g, '\\\\');
       source += `[${body}]`;
       i = end;
     } else source += c.replace(/[.+^${}()|\\\]]/g, '\\$&');

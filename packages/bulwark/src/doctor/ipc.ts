@@ -23,7 +23,10 @@ export function checkIpc(who: ProcessIdentity, root: string): Finding {
   const setting = removeIpc(root);
   const sys = sysUidMax(root);
   const system = who.uid <= sys.value;
-  const evidence = [setting.source, `${sys.source}; uid ${who.uid}${who.user ? ` (${who.user})` : ''} is a ${system ? 'system' : 'regular'} user`];
+  const evidence = [
+    setting.source,
+    `${sys.source}; uid ${who.uid}${who.user ? ` (${who.user})` : ''} is a ${system ? 'system' : 'regular'} user`,
+  ];
   if (!setting.enabled) return finding('ipc', 'ok', 'RemoveIPC=no: logind leaves IPC objects alone', evidence);
   if (system) return finding('ipc', 'ok', `uid ${who.uid} is a system user: RemoveIPC spares its IPC objects`, evidence);
 
@@ -32,7 +35,9 @@ export function checkIpc(who: ProcessIdentity, root: string): Finding {
   evidence.push(`/dev/shm: ${ours.length ? ours.join(', ') : `no bulwark breaker segment of uid ${who.uid}`}`);
   const sems = sysvSemaphores(who.uid);
   if (sems > 0) evidence.push(`/proc/sysvipc/sem: ${sems} SysV semaphore set(s) of uid ${who.uid}, removed at its last logout too`);
-  evidence.push(`/proc/${who.pid}/maps: ${mapped.length ? mapped.map((m) => `${m.name}${m.removed ? ' (removed)' : ''}`).join(', ') : 'no shared memory mapped'}`);
+  evidence.push(
+    `/proc/${who.pid}/maps: ${mapped.length ? mapped.map((m) => `${m.name}${m.removed ? ' (removed)' : ''}`).join(', ') : 'no shared memory mapped'}`,
+  );
 
   const foreign = mapped.filter((m) => !m.bulwark);
   const lost = mapped.filter((m) => m.bulwark && m.removed && !mapped.some((o) => o.name === m.name && !o.removed));
@@ -40,9 +45,17 @@ export function checkIpc(who: ProcessIdentity, root: string): Finding {
   if (foreign.length || lost.length) {
     const what = [
       ...(foreign.length ? [`maps ${foreign.map((m) => m.name).join(', ')}, which nothing re-creates`] : []),
-      ...(lost.length ? [`still maps removed breaker segment(s) ${lost.map((m) => m.name).join(', ')}, not re-created (recreate: false?)`] : []),
+      ...(lost.length
+        ? [`still maps removed breaker segment(s) ${lost.map((m) => m.name).join(', ')}, not re-created (recreate: false?)`]
+        : []),
     ];
-    return finding('ipc', 'hazard', `RemoveIPC=yes removes uid ${who.uid}'s IPC at its last logout; the process ${what.join('; ')}`, evidence, fix);
+    return finding(
+      'ipc',
+      'hazard',
+      `RemoveIPC=yes removes uid ${who.uid}'s IPC at its last logout; the process ${what.join('; ')}`,
+      evidence,
+      fix,
+    );
   }
   if (mapped.length)
     return finding(
@@ -75,7 +88,10 @@ function mappedIpc(pid: number): Mapped[] {
 
 function sysvSegments(): Array<{ key: number; perms: number }> {
   const lines = (readText('/proc/sysvipc/shm') ?? '').split('\n').slice(1);
-  return lines.map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 7).map((f) => ({ key: Number(f[0]), perms: parseInt(f[2]!, 8) }));
+  return lines
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length > 7)
+    .map((f) => ({ key: Number(f[0]), perms: parseInt(f[2]!, 8) }));
 }
 
 function sysvSemaphores(uid: number): number {

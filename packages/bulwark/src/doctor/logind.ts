@@ -9,8 +9,18 @@ export interface RemoveIpc {
   readonly source: string;
 }
 
-const mainFiles = ['/etc/systemd/logind.conf', '/run/systemd/logind.conf', '/usr/local/lib/systemd/logind.conf', '/usr/lib/systemd/logind.conf'];
-const dropInDirs = ['/etc/systemd/logind.conf.d', '/run/systemd/logind.conf.d', '/usr/local/lib/systemd/logind.conf.d', '/usr/lib/systemd/logind.conf.d'];
+const mainFiles = [
+  '/etc/systemd/logind.conf',
+  '/run/systemd/logind.conf',
+  '/usr/local/lib/systemd/logind.conf',
+  '/usr/lib/systemd/logind.conf',
+];
+const dropInDirs = [
+  '/etc/systemd/logind.conf.d',
+  '/run/systemd/logind.conf.d',
+  '/usr/local/lib/systemd/logind.conf.d',
+  '/usr/lib/systemd/logind.conf.d',
+];
 
 /**
  * RemoveIPC the way systemd-logind reads it: the first main logind.conf found, then every
@@ -61,7 +71,10 @@ function parseBoolean(value: string): boolean | undefined {
 /** SYS_UID_MAX from login.defs: the highest uid that counts as a system user. */
 export function sysUidMax(root: string): { value: number; source: string } {
   const text = readText(under(root, '/etc/login.defs')) ?? '';
-  const line = text.split('\n').map((l) => l.trim()).findLast((l) => /^SYS_UID_MAX\s+\d+$/.test(l));
+  const line = text
+    .split('\n')
+    .map((l) => l.trim())
+    .findLast((l) => /^SYS_UID_MAX\s+\d+$/.test(l));
   if (line) return { value: Number(line.split(/\s+/)[1]), source: `/etc/login.defs: ${line.replace(/\s+/, ' ')}` };
   return { value: 999, source: `/etc/login.defs: SYS_UID_MAX not set, default 999` };
 }

@@ -24,10 +24,19 @@ export interface RotateBlock extends RotateSettings {
 }
 
 // Built-in defaults of logrotate 3.x: rename without create, scripts once per log.
-const defaults: RotateSettings = { copytruncate: false, copy: false, create: false, sharedscripts: false, olddir: null, postrotate: null, prerotate: null };
+const defaults: RotateSettings = {
+  copytruncate: false,
+  copy: false,
+  create: false,
+  sharedscripts: false,
+  olddir: null,
+  postrotate: null,
+  prerotate: null,
+};
 const SCRIPTS = new Set(['postrotate', 'prerotate', 'firstaction', 'lastaction', 'preremove']);
 // Names include skips in a folder (logrotate's default tabooext).
-const TABOO = /(\.rpmsave|\.rpmorig|~|\.disabled|\.dpkg-old|\.dpkg-dist|\.dpkg-new|\.cfsaved|\.ucf-old|\.ucf-dist|\.ucf-new|\.rpmnew|\.swp|\.cfsaved|\.rhn-cfg-tmp-.*)$/;
+const TABOO =
+  /(\.rpmsave|\.rpmorig|~|\.disabled|\.dpkg-old|\.dpkg-dist|\.dpkg-new|\.cfsaved|\.ucf-old|\.ucf-dist|\.ucf-new|\.rpmnew|\.swp|\.cfsaved|\.rhn-cfg-tmp-.*)$/;
 
 /**
  * Every block of logrotate's configuration: `/etc/logrotate.conf` and what it includes (files,

@@ -27,7 +27,12 @@ interface Written {
  * O_APPEND (a NUL hole), a rename rotation that nothing tells the process about, and a log it still
  * writes after it was rotated or deleted.
  */
-export function checkLogrotate(pid: number, fds: readonly OpenFd[], blocks: readonly RotateBlock[], forecast: ForecastRead | undefined): Finding[] {
+export function checkLogrotate(
+  pid: number,
+  fds: readonly OpenFd[],
+  blocks: readonly RotateBlock[],
+  forecast: ForecastRead | undefined,
+): Finding[] {
   const written = writtenFiles(pid, fds);
   const found = new Map<string, Finding>();
   const add = (f: Finding) => found.set(f.summary, f);
@@ -64,12 +69,24 @@ function staleWrite(pid: number, file: Written, blocks: readonly RotateBlock[]):
   const fix = 'reopen the log on SIGHUP (onHup(reload, { reopen }) or registerReopen from @bulwark/hup) and have postrotate send one';
   const owner = blocks.find((b) => b.patterns.some((p) => globMatches(p, file.path)));
   if (file.deleted && (owner || /\.log\b|\/log\//.test(file.path)))
-    return finding('logrotate', 'hazard', `writes ${file.path}, which is deleted: its lines reach no file and the disk space stays used`, [where], fix);
+    return finding(
+      'logrotate',
+      'hazard',
+      `writes ${file.path}, which is deleted: its lines reach no file and the disk space stays used`,
+      [where],
+      fix,
+    );
   for (const block of blocks)
     for (const pattern of block.patterns)
       if (isRotatedCopy(pattern, block.olddir, file.path)) {
         const evidence = [where, `${block.file}:${block.line} rotates ${block.patterns.join(' ')}`];
-        return finding('logrotate', 'hazard', `writes ${file.path}, a copy logrotate already rotated: the live log gets none of its lines`, evidence, fix);
+        return finding(
+          'logrotate',
+          'hazard',
+          `writes ${file.path}, a copy logrotate already rotated: the live log gets none of its lines`,
+          evidence,
+          fix,
+        );
       }
   return undefined;
 }
@@ -91,7 +108,9 @@ function blockHazards(pid: number, file: Written, block: RotateBlock, forecast: 
     const evidence = [`${at}: ${logs.size} logs (${[...logs].join(', ')}), nosharedscripts, script: ${oneLine(scripts)}`, fdFacts];
     const summary = `${at} rotates ${logs.size} logs one by one and sends a HUP after each: ${logs.size} HUPs milliseconds apart`;
     if (forecast) evidence.push(`${forecast.path}: a @bulwark/hup guard runs in this process and coalesces a burst into one reload`);
-    const fix = forecast ? `add sharedscripts to ${at} all the same: one HUP per rotation` : `add sharedscripts to ${at}, and guard the process with onHup() from @bulwark/hup`;
+    const fix = forecast
+      ? `add sharedscripts to ${at} all the same: one HUP per rotation`
+      : `add sharedscripts to ${at}, and guard the process with onHup() from @bulwark/hup`;
     found.push(finding('logrotate', forecast ? 'covered' : 'hazard', summary, evidence, fix));
   }
   if (block.copytruncate && !appends(file.fd))
@@ -110,7 +129,10 @@ function blockHazards(pid: number, file: Written, block: RotateBlock, forecast: 
         'logrotate',
         'hazard',
         `${at} moves ${file.path} aside and tells the process nothing: it keeps writing into the rotated copy`,
-        [`${at}: ${block.create ? 'create' : 'nocreate'}, no copytruncate, ${scripts ? `scripts send no signal: ${oneLine(scripts)}` : 'no postrotate'}`, fdFacts],
+        [
+          `${at}: ${block.create ? 'create' : 'nocreate'}, no copytruncate, ${scripts ? `scripts send no signal: ${oneLine(scripts)}` : 'no postrotate'}`,
+          fdFacts,
+        ],
         `add a postrotate that sends SIGHUP (kill -HUP <pid>) with sharedscripts, and reopen the log on it (onHup(reload, { reopen }) from @bulwark/hup)`,
       ),
     );

@@ -51,7 +51,7 @@ export function nodeProcessesOfUser(): number[] {
 /** `pid` and the chain of its parents. */
 function ancestors(pid: number): Set<number> {
   const chain = new Set<number>();
-  for (let p = pid; p > 1 && !chain.has(p); ) {
+  for (let p = pid; p > 1 && !chain.has(p);) {
     chain.add(p);
     p = Number(procStatFields(`/proc/${p}/stat`)?.[1] ?? 0);
   }

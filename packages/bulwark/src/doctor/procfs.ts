@@ -42,7 +42,9 @@ export function procStatus(pid: number, tid = pid): Map<string, string> {
 
 /** The soft and hard RLIMIT_NOFILE from /proc/<pid>/limits (null for unlimited). */
 export function nofileLimit(pid: number): { soft: number | null; hard: number | null } {
-  const line = readFileSync(`/proc/${pid}/limits`, 'latin1').split('\n').find((l) => l.startsWith('Max open files'));
+  const line = readFileSync(`/proc/${pid}/limits`, 'latin1')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
   const [soft, hard] = (line ?? '').slice('Max open files'.length).trim().split(/\s+/);
   const value = (v: string | undefined) => (v === undefined || v === 'unlimited' ? null : Number(v));
   return { soft: value(soft), hard: value(hard) };

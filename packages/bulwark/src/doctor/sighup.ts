@@ -20,6 +20,6 @@ export function checkSighup(pid: number): Finding {
     'hazard',
     'SIGHUP is neither caught nor ignored: the first HUP (logrotate postrotate, a reload) ends it with exit 129',
     evidence,
-    "catch it: onHup(reload) from @bulwark/hup, or BULWARK_HUP=1 node --import bulwark/register",
+    'catch it: onHup(reload) from @bulwark/hup, or BULWARK_HUP=1 node --import bulwark/register',
   );
 }

@@ -25,7 +25,11 @@ export function listeners(pid: number, fds: readonly OpenFd[]): Listener[] {
 }
 
 function tcpListeners(pid: number, proto: 'tcp' | 'tcp6', inodes: ReadonlySet<number>): Listener[] {
-  const rows = (readText(`/proc/${pid}/net/${proto}`) ?? '').split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 10);
+  const rows = (readText(`/proc/${pid}/net/${proto}`) ?? '')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 10);
   const found: Listener[] = [];
   for (const f of rows) {
     const inode = Number(f[9]);
@@ -35,7 +39,12 @@ function tcpListeners(pid: number, proto: 'tcp' | 'tcp6', inodes: ReadonlySet<nu
     const waiting = rows
       .filter((r) => WAITING_STATES.has(r[3]!) && r[9] === '0' && r[1]!.endsWith(`:${port}`) && (any || r[1]!.startsWith(`${addr}:`)))
       .map((r) => `${r[1]}-${r[2]}`);
-    found.push({ name: `${proto} ${address(addr!)}:${parseInt(port!, 16)}`, inode, queued: parseInt(f[4]!.split(':')[1]!, 16), waiting: new Set(waiting) });
+    found.push({
+      name: `${proto} ${address(addr!)}:${parseInt(port!, 16)}`,
+      inode,
+      queued: parseInt(f[4]!.split(':')[1]!, 16),
+      waiting: new Set(waiting),
+    });
   }
   return found;
 }
@@ -43,7 +52,11 @@ function tcpListeners(pid: number, proto: 'tcp' | 'tcp6', inodes: ReadonlySet<nu
 function unixListeners(pid: number, inodes: ReadonlySet<number>): Listener[] {
   // Num RefCount Protocol Flags Type St Inode Path; a connection waiting for accept() shows the
   // listener's path and no inode.
-  const rows = (readText(`/proc/${pid}/net/unix`) ?? '').split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 8);
+  const rows = (readText(`/proc/${pid}/net/unix`) ?? '')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 8);
   const found: Listener[] = [];
   for (const f of rows) {
     const inode = Number(f[6]);
@@ -59,7 +72,11 @@ function unixListeners(pid: number, inodes: ReadonlySet<number>): Listener[] {
 
 /** A /proc/net/tcp address (little-endian hex words) in the usual notation. */
 function address(hex: string): string {
-  const bytes = (word: string) => word.match(/../g)!.reverse().map((b) => parseInt(b, 16));
+  const bytes = (word: string) =>
+    word
+      .match(/../g)!
+      .reverse()
+      .map((b) => parseInt(b, 16));
   if (hex.length === 8) return bytes(hex).join('.');
   const all = hex.match(/.{8}/g)!.flatMap(bytes);
   const groups = Array.from({ length: 8 }, (_, i) => ((all[i * 2]! << 8) | all[i * 2 + 1]!).toString(16));

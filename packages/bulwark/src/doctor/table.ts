@@ -14,12 +14,16 @@ export function renderTable(report: DoctorReport, width = 100): string {
 
 function renderProcess(process: ProcessReport, width: number): string {
   const user = process.user ? ` (${process.user})` : '';
-  const lines = ['', `pid ${process.pid}  uid ${process.uid}${user}  ${clip(process.command, width - 30)}${process.gone ? '  [ended while examined]' : ''}`];
+  const lines = [
+    '',
+    `pid ${process.pid}  uid ${process.uid}${user}  ${clip(process.command, width - 30)}${process.gone ? '  [ended while examined]' : ''}`,
+  ];
   for (const f of process.findings) {
     const row = `  ${STATUS[f.status].padEnd(9)}${f.check.padEnd(11)}`;
     lines.push(...wrap(f.summary, width - INDENT.length).map((text, i) => (i === 0 ? row : INDENT) + text));
     if (f.status === 'ok') continue;
-    for (const fact of f.evidence) lines.push(...wrap(`read: ${fact}`, width - INDENT.length).map((t, i) => INDENT + (i ? '      ' : '') + t));
+    for (const fact of f.evidence)
+      lines.push(...wrap(`read: ${fact}`, width - INDENT.length).map((t, i) => INDENT + (i ? '      ' : '') + t));
     if (f.fix) lines.push(...wrap(`fix: ${f.fix}`, width - INDENT.length).map((t, i) => INDENT + (i ? '     ' : '') + t));
   }
   return `${lines.join('\n')}\n`;

@@ -55,8 +55,18 @@ class FirstServerWatchdog extends GuardHandle {
 function warnOnStall<G extends Guard & Pick<Watchdog, 'on'>>(guard: G): G {
   guard.on('stall', (event: StallEvent) => {
     const thread = event.thread.threadId === 0 ? 'event loop' : `worker thread "${event.thread.name}"`;
-    const where = event.culprit ? ` in ${event.culprit}` : event.stack[0] ? ` in ${event.stack[0]}` : event.kernel?.syscallName ? ` in syscall ${event.kernel.syscallName}` : '';
-    warn('watchdog', event.kind === 'deaf' ? 'BULWARK_WATCHDOG_DEAF' : 'BULWARK_WATCHDOG_BLOCKED', `${thread} ${event.kind}${where} for ${event.durationMs} ms; report: ${event.reportPath ?? 'not written'}`);
+    const where = event.culprit
+      ? ` in ${event.culprit}`
+      : event.stack[0]
+        ? ` in ${event.stack[0]}`
+        : event.kernel?.syscallName
+          ? ` in syscall ${event.kernel.syscallName}`
+          : '';
+    warn(
+      'watchdog',
+      event.kind === 'deaf' ? 'BULWARK_WATCHDOG_DEAF' : 'BULWARK_WATCHDOG_BLOCKED',
+      `${thread} ${event.kind}${where} for ${event.durationMs} ms; report: ${event.reportPath ?? 'not written'}`,
+    );
   });
   return guard;
 }

@@ -33,9 +33,13 @@ export const feeds: Readonly<Record<string, Feed>> = {
   'bulwark:eintr:retry': feed<{ readonly code: string }>((e, r) => r.add('eintrRetries', { code: e.code })),
 
   'bulwark:breaker:state': feed<ResourceEvents['state']>((e, r) => r.add('breakerStateChanges', { resource: e.resource, state: e.state })),
-  'bulwark:breaker:rejected': feed<ResourceEvents['rejected']>((e, r) => r.add('breakerRejections', { resource: e.resource, cause: e.cause })),
+  'bulwark:breaker:rejected': feed<ResourceEvents['rejected']>((e, r) =>
+    r.add('breakerRejections', { resource: e.resource, cause: e.cause }),
+  ),
   'bulwark:breaker:ipc-recreated': feed<ResourceEvents['ipc-recreated']>((e, r) => r.add('breakerIpcRecreated', { resource: e.resource })),
-  'bulwark:breaker:tickets-reclaimed': feed<ResourceEvents['tickets-reclaimed']>((e, r) => r.add('breakerTicketsReclaimed', { resource: e.resource }, e.tickets)),
+  'bulwark:breaker:tickets-reclaimed': feed<ResourceEvents['tickets-reclaimed']>((e, r) =>
+    r.add('breakerTicketsReclaimed', { resource: e.resource }, e.tickets),
+  ),
 
   'bulwark:hup:reload': feed<HupEvents['reload']>((e, r) => reloaded(e, 'ok', r)),
   'bulwark:hup:reload-error': feed<HupEvents['reload-error']>((e, r) => {
@@ -52,7 +56,10 @@ export const feeds: Readonly<Record<string, Feed>> = {
   'bulwark:watchdog:recover': feed<RecoverEvent>((e, r) => r.observe('watchdogStallDuration', { kind: e.kind }, e.durationMs / 1000)),
 
   ...Object.fromEntries(
-    warningGuards.map((guard) => [`bulwark:${guard}:warning`, feed<{ readonly code: string }>((e, r) => r.add('warnings', { guard, code: e.code }))]),
+    warningGuards.map((guard) => [
+      `bulwark:${guard}:warning`,
+      feed<{ readonly code: string }>((e, r) => r.add('warnings', { guard, code: e.code })),
+    ]),
   ),
 };
 
@@ -70,9 +77,11 @@ const states: readonly CircuitState[] = ['closed', 'open', 'half-open'];
 
 /** How each gauge is read at collection time: from the open resources' getters and the last leak forecasts. */
 export const gauges: Readonly<Record<GaugeKey, (state: FeedState) => Reading[]>> = {
-  breakerState: () => openResources().flatMap((res) => states.map((s): Reading => [{ resource: res.name, state: s }, res.state === s ? 1 : 0])),
+  breakerState: () =>
+    openResources().flatMap((res) => states.map((s): Reading => [{ resource: res.name, state: s }, res.state === s ? 1 : 0])),
   breakerTicketsInUse: () => openResources().map((res): Reading => [{ resource: res.name }, res.held]),
   breakerTicketsLimit: () => openResources().map((res): Reading => [{ resource: res.name }, res.tickets]),
-  hupLeakReloadsLeft: ({ leaks }) => [...leaks.values()].flatMap((l): Reading[] => (l.reloadsLeft === null ? [] : [[{ resource: l.resource }, l.reloadsLeft]])),
+  hupLeakReloadsLeft: ({ leaks }) =>
+    [...leaks.values()].flatMap((l): Reading[] => (l.reloadsLeft === null ? [] : [[{ resource: l.resource }, l.reloadsLeft]])),
   hupLeakGrowth: ({ leaks }) => [...leaks.values()].map((l): Reading => [{ resource: l.resource }, l.growthPerReload]),
 };

@@ -10,7 +10,10 @@ type Attributes = Record<string, string>;
 export interface OtelMeter {
   createCounter(name: string, options?: object): { add(value: number, attributes?: Attributes): void };
   createHistogram(name: string, options?: object): { record(value: number, attributes?: Attributes): void };
-  createObservableGauge(name: string, options?: object): {
+  createObservableGauge(
+    name: string,
+    options?: object,
+  ): {
     addCallback(callback: (result: { observe(value: number, attributes?: Attributes): void }) => void): void;
     removeCallback(callback: (result: { observe(value: number, attributes?: Attributes): void }) => void): void;
   };
@@ -29,12 +32,20 @@ function meterFor(meter: OtelMeter | undefined, provider: OtelMeterProvider | un
   const global = api.metrics.getMeter('bulwark');
   // The metrics API has no proxy provider: a meter taken before the SDK registers records nothing, ever.
   if (Object.getPrototypeOf(global) === Object.getPrototypeOf(api.createNoopMeter()))
-    warn('metrics', 'BULWARK_METRICS_NO_METER_PROVIDER', "bulwark metrics 'otel': no global MeterProvider is registered yet, so nothing will be recorded; start the OpenTelemetry SDK before enabling bulwark (--import ./otel.mjs --import bulwark/register), or pass metrics: { meter }");
+    warn(
+      'metrics',
+      'BULWARK_METRICS_NO_METER_PROVIDER',
+      "bulwark metrics 'otel': no global MeterProvider is registered yet, so nothing will be recorded; start the OpenTelemetry SDK before enabling bulwark (--import ./otel.mjs --import bulwark/register), or pass metrics: { meter }",
+    );
   return global as unknown as OtelMeter;
 }
 
 /** Creates every instrument of the catalog on the meter; `close()` stops the gauges' callbacks. */
-export function otelSink(meter: OtelMeter | undefined, provider: OtelMeterProvider | undefined, read: (key: MetricKey) => ReadonlyArray<readonly [Labels, number]>): Sink {
+export function otelSink(
+  meter: OtelMeter | undefined,
+  provider: OtelMeterProvider | undefined,
+  read: (key: MetricKey) => ReadonlyArray<readonly [Labels, number]>,
+): Sink {
   const m = meterFor(meter, provider);
   const counters = new Map<MetricKey, ReturnType<OtelMeter['createCounter']>>();
   const histograms = new Map<MetricKey, ReturnType<OtelMeter['createHistogram']>>();
@@ -42,7 +53,8 @@ export function otelSink(meter: OtelMeter | undefined, provider: OtelMeterProvid
   for (const [key, def] of Object.entries(catalog) as Array<[MetricKey, MetricDef]>) {
     const options = { description: def.help, unit: def.unit };
     if (def.type === 'counter') counters.set(key, m.createCounter(def.otel, options));
-    else if (def.type === 'histogram') histograms.set(key, m.createHistogram(def.otel, { ...options, advice: { explicitBucketBoundaries: [...def.buckets!] } }));
+    else if (def.type === 'histogram')
+      histograms.set(key, m.createHistogram(def.otel, { ...options, advice: { explicitBucketBoundaries: [...def.buckets!] } }));
     else {
       const gauge = m.createObservableGauge(def.otel, options);
       const callback = (result: { observe(value: number, attributes?: Attributes): void }) => {

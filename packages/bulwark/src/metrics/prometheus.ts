@@ -17,17 +17,25 @@ type PromMetric = Prom.Counter | Prom.Histogram | Prom.Gauge;
  * Registers every metric of the catalog in `registry` (prom-client's global `register` by
  * default); `close()` removes them again. Gauges are read when the registry is scraped.
  */
-export function prometheusSink(registry: PromRegistry | undefined, read: (key: MetricKey) => ReadonlyArray<readonly [Labels, number]>): Sink {
+export function prometheusSink(
+  registry: PromRegistry | undefined,
+  read: (key: MetricKey) => ReadonlyArray<readonly [Labels, number]>,
+): Sink {
   const client = loadPeer<typeof Prom>('prom-client');
   const target = (registry ?? client.register) as Prom.Registry;
   const metrics = new Map<MetricKey, PromMetric>();
   const close = () => {
-    for (const [key, metric] of metrics) if (target.getSingleMetric(catalog[key].prometheus) === metric) target.removeSingleMetric(catalog[key].prometheus);
+    for (const [key, metric] of metrics)
+      if (target.getSingleMetric(catalog[key].prometheus) === metric) target.removeSingleMetric(catalog[key].prometheus);
   };
   for (const [key, def] of Object.entries(catalog) as Array<[MetricKey, MetricDef]>) {
     if (target.getSingleMetric(def.prometheus)) {
       close();
-      throw new InvalidOptionError('metrics.registry', target, `a registry without bulwark's metrics yet (${def.prometheus} is registered: close the other metrics first)`);
+      throw new InvalidOptionError(
+        'metrics.registry',
+        target,
+        `a registry without bulwark's metrics yet (${def.prometheus} is registered: close the other metrics first)`,
+      );
     }
     metrics.set(key, create(client, target, key, def, read));
   }
@@ -38,7 +46,13 @@ export function prometheusSink(registry: PromRegistry | undefined, read: (key: M
   };
 }
 
-function create(client: typeof Prom, registry: Prom.Registry, key: MetricKey, def: MetricDef, read: (key: MetricKey) => ReadonlyArray<readonly [Labels, number]>): PromMetric {
+function create(
+  client: typeof Prom,
+  registry: Prom.Registry,
+  key: MetricKey,
+  def: MetricDef,
+  read: (key: MetricKey) => ReadonlyArray<readonly [Labels, number]>,
+): PromMetric {
   const config = { name: def.prometheus, help: def.help, labelNames: Object.keys(def.labels), registers: [registry] };
   if (def.type === 'counter') return new client.Counter(config);
   if (def.type === 'histogram') return new client.Histogram({ ...config, buckets: [...def.buckets!] });

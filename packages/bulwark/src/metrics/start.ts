@@ -26,7 +26,8 @@ const known = ['backend', 'registry', 'meter', 'meterProvider'] as const;
 function resolve(options: MetricsBackend | MetricsOptions) {
   if (typeof options === 'string') return { backend: checkOneOf('metrics', options, backends) };
   const o = checkOptions<MetricsOptions>('metrics', options, known);
-  const backend = o.backend === undefined ? (o.meter || o.meterProvider ? 'otel' : 'prometheus') : checkOneOf('metrics.backend', o.backend, backends);
+  const backend =
+    o.backend === undefined ? (o.meter || o.meterProvider ? 'otel' : 'prometheus') : checkOneOf('metrics.backend', o.backend, backends);
   has('metrics.registry', o.registry, 'registerMetric', 'a prom-client Registry');
   has('metrics.meter', o.meter, 'createCounter', 'an OpenTelemetry Meter');
   has('metrics.meterProvider', o.meterProvider, 'getMeter', 'an OpenTelemetry MeterProvider');

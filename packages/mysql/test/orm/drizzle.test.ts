@@ -1,7 +1,18 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultProxy, MariaDbAddress } from '@bulwark/test-rig';
-import { type Connection, resetOnce, factsOf, flagged, settledSocketsTo, ownTable, firstId, lastId, readIds, underFaults } from './harness.js';
+import {
+  type Connection,
+  resetOnce,
+  factsOf,
+  flagged,
+  settledSocketsTo,
+  ownTable,
+  firstId,
+  lastId,
+  readIds,
+  underFaults,
+} from './harness.js';
 
 let db: MariaDbAddress;
 let proxy: FaultProxy;
@@ -13,7 +24,11 @@ let d: typeof import('drizzle-orm');
 let books: ReturnType<typeof table>;
 
 const table = (core: typeof import('drizzle-orm/mysql-core')) =>
-  core.mysqlTable('drizzle_books', { id: core.int('id').primaryKey().autoincrement(), request: core.int('request'), title: core.varchar('title', { length: 40 }).notNull() });
+  core.mysqlTable('drizzle_books', {
+    id: core.int('id').primaryKey().autoincrement(),
+    request: core.int('request'),
+    title: core.varchar('title', { length: 40 }).notNull(),
+  });
 
 beforeAll(async () => {
   ({ db, proxy, connection, close } = await flagged());
@@ -43,7 +58,13 @@ describe("Drizzle's mysql2 driver under enable({ mysql: true })", () => {
     expect(await orm.select({ title: books.title }).from(books).where(d.eq(books.id, 100_001))).toEqual([{ title: 'book 100001' }]);
     expect(proxy.fired('reset-before-answer')).toBe(1);
     resetOnce(proxy, /^insert/);
-    const error = await orm.insert(books).values({ request: -9, title: 'Interrupta' }).then(() => undefined, (e: unknown) => e);
+    const error = await orm
+      .insert(books)
+      .values({ request: -9, title: 'Interrupta' })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(factsOf(error)).toMatchObject({ reason: 'write-in-doubt' });
     proxy.clear();
   });
@@ -51,7 +72,12 @@ describe("Drizzle's mysql2 driver under enable({ mysql: true })", () => {
   it('a transaction commits, and rolls back with tx.rollback()', async () => {
     await orm.transaction(async (tx) => {
       await tx.insert(books).values({ request: -1, title: 'committed' });
-      expect(await tx.select({ n: d.sql<number>`count(*)` }).from(books).where(d.eq(books.request, -1))).toEqual([{ n: 1 }]);
+      expect(
+        await tx
+          .select({ n: d.sql<number>`count(*)` })
+          .from(books)
+          .where(d.eq(books.request, -1)),
+      ).toEqual([{ n: 1 }]);
     });
     await expect(
       orm.transaction(async (tx) => {
@@ -59,13 +85,22 @@ describe("Drizzle's mysql2 driver under enable({ mysql: true })", () => {
         tx.rollback();
       }),
     ).rejects.toThrow(/Rollback/i);
-    expect(await orm.select({ title: books.title }).from(books).where(d.inArray(books.request, [-1, -2]))).toEqual([{ title: 'committed' }]);
+    expect(
+      await orm
+        .select({ title: books.title })
+        .from(books)
+        .where(d.inArray(books.request, [-1, -2])),
+    ).toEqual([{ title: 'committed' }]);
   });
 
-  it("iterator() streams every row, and a reset before its answer is retried", async () => {
+  it('iterator() streams every row, and a reset before its answer is retried', async () => {
     const titles = async (descending: boolean) => {
       const seen: string[] = [];
-      const query = orm.select({ title: books.title }).from(books).where(d.between(books.id, firstId, lastId)).orderBy(descending ? d.desc(books.id) : books.id);
+      const query = orm
+        .select({ title: books.title })
+        .from(books)
+        .where(d.between(books.id, firstId, lastId))
+        .orderBy(descending ? d.desc(books.id) : books.id);
       for await (const row of query.iterator()) seen.push(row.title);
       return seen;
     };

@@ -120,7 +120,11 @@ export const settle = (work: () => Promise<unknown>, check?: (value: unknown) =>
       check?.(value);
       return { ok: true };
     },
-    (error: unknown) => ({ ok: false, facts: factsOf(error), error: `${(error as Error)?.constructor?.name}: ${(error as Error)?.message}` }),
+    (error: unknown) => ({
+      ok: false,
+      facts: factsOf(error),
+      error: `${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`,
+    }),
   );
 
 const told = (o: Outcome) => `${o.error} (bulwark: ${JSON.stringify(o.facts)})`;
@@ -143,9 +147,19 @@ export function tenPercent(proxy: FaultProxy): void {
  * 300 reads and 100 writes at once while the proxy resets 10% of all statements before the
  * answer, then {@link judge}.
  */
-export async function underFaults(proxy: FaultProxy, db: MariaDbAddress, table: string, load: Load): Promise<{ reads: Outcome[]; writes: Outcome[] }> {
+export async function underFaults(
+  proxy: FaultProxy,
+  db: MariaDbAddress,
+  table: string,
+  load: Load,
+): Promise<{ reads: Outcome[]; writes: Outcome[] }> {
   tenPercent(proxy);
-  const reading = readIds.map((id) => settle(() => load.read(id), (title) => expect(title).toBe(`book ${id}`)));
+  const reading = readIds.map((id) =>
+    settle(
+      () => load.read(id),
+      (title) => expect(title).toBe(`book ${id}`),
+    ),
+  );
   const writing = Array.from({ length: load.writes ?? 100 }, (_, request) => settle(() => load.write(request)));
   const [reads, writes] = await Promise.all([Promise.all(reading), Promise.all(writing)]);
   proxy.clear();
@@ -159,7 +173,14 @@ export async function underFaults(proxy: FaultProxy, db: MariaDbAddress, table: 
  * - no write runs twice (rows per request in the table);
  * - a write that succeeded is stored, and every failed write carries the guard's reason.
  */
-export async function judge(proxy: FaultProxy, db: MariaDbAddress, table: string, reads: readonly Outcome[], writes: readonly Outcome[], readTextVisible: boolean): Promise<void> {
+export async function judge(
+  proxy: FaultProxy,
+  db: MariaDbAddress,
+  table: string,
+  reads: readonly Outcome[],
+  writes: readonly Outcome[],
+  readTextVisible: boolean,
+): Promise<void> {
   expect(proxy.fired('reset-before-answer')).toBeGreaterThan(10);
   reads.forEach((o, i) => {
     if (o.ok) return;
@@ -168,14 +189,24 @@ export async function judge(proxy: FaultProxy, db: MariaDbAddress, table: string
     // Every attempt failed, and resets are the only fault: each one died on a reset connection
     // (its own statement reset, or one queued before it on the same connection).
     expect(o.facts?.attempts, `read ${id} gave up before its last attempt`).toBe(defaultAttempts);
-    if (readTextVisible) expect(proxy.log.filter((r) => r.sql?.includes(String(id))).length, `read ${id} gave up with none of its own sends reset`).toBeGreaterThan(0);
+    if (readTextVisible)
+      expect(
+        proxy.log.filter((r) => r.sql?.includes(String(id))).length,
+        `read ${id} gave up with none of its own sends reset`,
+      ).toBeGreaterThan(0);
   });
-  const [stored] = (await direct(db, `SELECT request, COUNT(*) AS n FROM ${table} WHERE request IS NOT NULL GROUP BY request`)) as [Array<{ request: number; n: number }>];
-  expect(stored.filter((r) => r.n > 1), 'writes stored twice').toEqual([]);
+  const [stored] = (await direct(db, `SELECT request, COUNT(*) AS n FROM ${table} WHERE request IS NOT NULL GROUP BY request`)) as [
+    Array<{ request: number; n: number }>,
+  ];
+  expect(
+    stored.filter((r) => r.n > 1),
+    'writes stored twice',
+  ).toEqual([]);
   const storedRequests = new Set(stored.map((r) => r.request));
   writes.forEach((o, request) => {
     if (o.ok) return expect(storedRequests.has(request), `write ${request} succeeded but is not stored`).toBe(true);
     expect(['write-in-doubt', 'attempts-exhausted', 'in-transaction'], `write ${request}: ${told(o)}`).toContain(o.facts?.reason);
-    if (o.facts?.reason === 'attempts-exhausted') expect(storedRequests.has(request), `write ${request} gave up unsent but is stored`).toBe(false);
+    if (o.facts?.reason === 'attempts-exhausted')
+      expect(storedRequests.has(request), `write ${request} gave up unsent but is stored`).toBe(false);
   });
 }

@@ -47,11 +47,13 @@ describe('Knex 3 under enable({ mysql: true })', () => {
 
   it('a stream delivers every row, and a reset before its answer is retried', async () => {
     const titles: string[] = [];
-    for await (const row of books().whereBetween('id', [firstId, lastId]).orderBy('id').stream()) titles.push((row as { title: string }).title);
+    for await (const row of books().whereBetween('id', [firstId, lastId]).orderBy('id').stream())
+      titles.push((row as { title: string }).title);
     expect(titles).toEqual(readIds.map((id) => `book ${id}`));
     resetOnce(proxy, /^select .* order by `id` desc/);
     const again: string[] = [];
-    for await (const row of books().whereBetween('id', [firstId, lastId]).orderBy('id', 'desc').stream()) again.push((row as { title: string }).title);
+    for await (const row of books().whereBetween('id', [firstId, lastId]).orderBy('id', 'desc').stream())
+      again.push((row as { title: string }).title);
     expect(proxy.fired('reset-before-answer')).toBe(1);
     expect(again).toEqual(readIds.map((id) => `book ${id}`).reverse());
     proxy.clear();

@@ -43,17 +43,28 @@ describe('Kysely under enable({ mysql: true })', () => {
     await expect(
       kysely.transaction().execute(async (trx) => {
         await trx.insertInto('kysely_books').values({ request: -2, title: 'rolled back' }).execute();
-        expect(await trx.selectFrom('kysely_books').select('title').where('request', '=', -2).execute()).toEqual([{ title: 'rolled back' }]);
+        expect(await trx.selectFrom('kysely_books').select('title').where('request', '=', -2).execute()).toEqual([
+          { title: 'rolled back' },
+        ]);
         throw new Error('the app changes its mind');
       }),
     ).rejects.toThrow('the app changes its mind');
-    expect(await kysely.selectFrom('kysely_books').select('title').where('request', 'in', [-1, -2]).execute()).toEqual([{ title: 'committed' }]);
+    expect(await kysely.selectFrom('kysely_books').select('title').where('request', 'in', [-1, -2]).execute()).toEqual([
+      { title: 'committed' },
+    ]);
   });
 
   it('a stream delivers every row, and a reset before its answer is retried', async () => {
     const titles = async (order: 'asc' | 'desc') => {
       const seen: string[] = [];
-      for await (const row of kysely.selectFrom('kysely_books').select('title').where('id', '>=', firstId).where('id', '<=', lastId).orderBy('id', order).stream()) seen.push(row.title);
+      for await (const row of kysely
+        .selectFrom('kysely_books')
+        .select('title')
+        .where('id', '>=', firstId)
+        .where('id', '<=', lastId)
+        .orderBy('id', order)
+        .stream())
+        seen.push(row.title);
       return seen;
     };
     expect(await titles('asc')).toEqual(readIds.map((id) => `book ${id}`));

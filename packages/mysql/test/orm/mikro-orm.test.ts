@@ -28,7 +28,15 @@ beforeAll(async () => {
       title: { type: 'string', length: 40 },
     },
   });
-  orm = await MikroORM.init({ entities: [schema], dbName: connection.database, host: connection.host, port: connection.port, user: connection.user, password: connection.password, pool: { min: 0, max: 4 } });
+  orm = await MikroORM.init({
+    entities: [schema],
+    dbName: connection.database,
+    host: connection.host,
+    port: connection.port,
+    user: connection.user,
+    password: connection.password,
+    pool: { min: 0, max: 4 },
+  });
 });
 afterAll(async () => {
   await orm?.close(true);

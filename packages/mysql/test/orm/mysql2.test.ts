@@ -1,7 +1,18 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultProxy, MariaDbAddress } from '@bulwark/test-rig';
-import { type Connection, resetOnce, direct, flagged, settledSocketsTo, ownTable, firstId, lastId, readIds, underFaults } from './harness.js';
+import {
+  type Connection,
+  resetOnce,
+  direct,
+  flagged,
+  settledSocketsTo,
+  ownTable,
+  firstId,
+  lastId,
+  readIds,
+  underFaults,
+} from './harness.js';
 
 type Mysql2 = typeof import('mysql2');
 type Mysql2Promise = typeof import('mysql2/promise');
@@ -38,7 +49,8 @@ describe("mysql2's callback pool under enable({ mysql: true })", () => {
   it('under 10% resets before the answer: every read answers, no write runs twice, a failed write says why', async () => {
     await underFaults(proxy, db, 'mysql2_callback', {
       read: async (id) => (await called<Row[]>((cb) => pool.query('SELECT title FROM mysql2_callback WHERE id = ?', [id], cb)))[0]?.title,
-      write: (request) => called((cb) => pool.query('INSERT INTO mysql2_callback (request, title) VALUES (?, ?)', [request, 'written'], cb)),
+      write: (request) =>
+        called((cb) => pool.query('INSERT INTO mysql2_callback (request, title) VALUES (?, ?)', [request, 'written'], cb)),
       readTextVisible: true,
     });
   });
@@ -136,7 +148,7 @@ describe("mysql2's createPoolCluster under enable({ mysql: true })", () => {
     });
   });
 
-  it("a connection from getConnection() retries a read reset before the answer", async () => {
+  it('a connection from getConnection() retries a read reset before the answer', async () => {
     const conn = await called<import('mysql2').PoolConnection>((cb) => cluster.getConnection('second', cb as never));
     resetOnce(proxy, /^SELECT 'from second'/);
     expect(await called((cb) => conn.query("SELECT 'from second' AS node", cb))).toEqual([{ node: 'from second' }]);

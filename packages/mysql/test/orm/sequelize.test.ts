@@ -1,7 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultProxy, type MariaDbAddress, spawnNode } from '@bulwark/test-rig';
-import { type Connection, resetOnce, type Outcome, direct, flagged, settledSocketsTo, judge, ownTable, tenPercent, underFaults } from './harness.js';
+import {
+  type Connection,
+  resetOnce,
+  type Outcome,
+  direct,
+  flagged,
+  settledSocketsTo,
+  judge,
+  ownTable,
+  tenPercent,
+  underFaults,
+} from './harness.js';
 
 let db: MariaDbAddress;
 let proxy: FaultProxy;
@@ -99,7 +110,10 @@ describe('a Sequelize app run with BULWARK_MYSQL=1 node --import bulwark/registe
     const exit = await child.exited;
     clearTimeout(timer);
     proxy.clear();
-    expect(exit, `the app did not exit by itself; it printed ${child.stdout.slice(0, 500)} ${child.stderr}`).toEqual({ code: 0, signal: null });
+    expect(exit, `the app did not exit by itself; it printed ${child.stdout.slice(0, 500)} ${child.stderr}`).toEqual({
+      code: 0,
+      signal: null,
+    });
     return JSON.parse(child.stdout) as { reads: Outcome[]; writes: Outcome[] };
   }
 

@@ -29,7 +29,14 @@ beforeAll(async () => {
       title: { type: String, length: 40 },
     },
   });
-  source = new DataSource({ type: 'mysql', connectorPackage: 'mysql2', ...connection, username: connection.user, entities: [schema], poolSize: 4 });
+  source = new DataSource({
+    type: 'mysql',
+    connectorPackage: 'mysql2',
+    ...connection,
+    username: connection.user,
+    entities: [schema],
+    poolSize: 4,
+  });
   await source.initialize();
   books = source.getRepository(schema);
 });
@@ -73,7 +80,12 @@ describe('TypeORM 0.3 under enable({ mysql: true })', () => {
 
   it('a stream delivers every row, and a reset before its answer is retried', async () => {
     const titles = async (order: 'ASC' | 'DESC') => {
-      const stream = await books.createQueryBuilder('b').select('b.title', 'title').where('b.id BETWEEN :firstId AND :lastId', { firstId, lastId }).orderBy('b.id', order).stream();
+      const stream = await books
+        .createQueryBuilder('b')
+        .select('b.title', 'title')
+        .where('b.id BETWEEN :firstId AND :lastId', { firstId, lastId })
+        .orderBy('b.id', order)
+        .stream();
       const seen: string[] = [];
       for await (const row of stream) seen.push((row as { title: string }).title);
       return seen;
