@@ -54,7 +54,9 @@ export class MainThreadCapture {
       session.on('Debugger.scriptParsed', ({ params }) => urls.set(params.scriptId, params.url));
       this.#finish = (stack) => {
         this.#finish = () => {};
-        // Disconnecting ends the Debugger domain too, so a pause still queued never lands.
+        // Disconnecting ends the Debugger domain too, so a pause still queued never lands. Node 22+
+        // does not resume a thread paused by a session that disconnects: resume it first.
+        session.post('Debugger.resume', () => {});
         session.disconnect();
         resolve(stack);
       };

@@ -8,19 +8,6 @@ afterEach(async () => {
 });
 
 describe('onStall actions', () => {
-  it("'exit' ends the process with exit code 70 while the main thread is stuck in a busy loop, after the report", async () => {
-    const { child, reportDir } = startApp('busy', { BLOCK_MS: '60000', ON_STALL: 'exit' });
-    children.push(child);
-    const exit = await child.exited;
-    expect(exit).toEqual({ code: 70, signal: null });
-    // process.exit ran on the main thread, so its exit handlers ran too.
-    expect(lines(child).find((l) => l.type === 'exit')).toMatchObject({ code: 70 });
-    expect(lines(child).some((l) => l.type === 'unstuck')).toBe(false);
-    const [file] = reports(reportDir);
-    expect(file!.report).toMatchObject({ kind: 'blocked', action: 'exit' });
-    expect(file!.report.stack[0]).toMatch(/^computeChecksumForever/);
-  });
-
   it("'exit' with exit.signal ends the stuck process with that signal", async () => {
     const { child } = startApp('busy', { BLOCK_MS: '60000', ON_STALL: 'exit', EXIT: '{"signal":"SIGHUP"}' });
     children.push(child);

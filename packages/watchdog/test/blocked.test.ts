@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type NodeChild, stopAll } from '@bulwark/test-rig';
-import { lines, reports, startApp, ticks, ticksAfter, waitFor } from './helpers.js';
+import { lines, reports, startApp, waitFor } from './helpers.js';
 
 const children: NodeChild[] = [];
 afterEach(async () => {
@@ -40,23 +40,6 @@ describe('a blocked event loop', () => {
     const [file] = reports(reportDir);
     expect(file!.report).toMatchObject({ kind: 'blocked', capture: 'inspector' });
     expect(file!.report.stack[0]).toMatch(/^atomics \(/);
-  });
-
-  it('says "syscall" and what the kernel shows when the main thread sits in one (execSync sleep)', async () => {
-    const { child, reportDir } = startApp('sleep');
-    children.push(child);
-    await waitFor(child, 'stall');
-    const [file] = reports(reportDir);
-    expect(file!.report).toMatchObject({ kind: 'blocked', capture: 'syscall', stackTakenAfterMs: expect.any(Number) });
-    expect(file!.report.summary).toMatch(/blocked in syscall/);
-    // The stack was taken as execSync came back to JS, still inside the function that called it.
-    expect(file!.report.culprit).toMatch(/^sleep \(.*app\.mjs:\d+:\d+\)$/);
-    expect(file!.report.kernel?.syscall).toEqual(expect.any(Number));
-    expect(file!.report.kernel?.state).toBe('S');
-    // The pause that could not land is dropped: once the syscall returns the loop runs on.
-    await waitFor(child, 'unstuck');
-    const before = ticks(child);
-    expect(await ticksAfter(child, 600)).toBeGreaterThan(before);
   });
 
   it('reports the recovery once the loop runs again', async () => {
