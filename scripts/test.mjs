@@ -63,7 +63,7 @@ async function leg(node, version, env, first) {
   // A filter may match only files another leg runs (a *.node22 file on Node 20): fine on this leg.
   if (filters.length > 0) vitestArgs.push('--passWithNoTests');
   const legEnv = { ...env, BULWARK_TEST_LEG: first ? 'first' : 'later' };
-  const code = await timed(`${label}${first ? '' : ' (no *.once)'}`, () =>
+  const code = await timed(`${label}${first ? '' : ' (the Node-line subset)'}`, () =>
     exitCode(spawn(pnpm, [...vitestArgs, ...filters], { stdio: 'inherit', env: legEnv })),
   );
   const report = existsSync(outputFile) ? JSON.parse(readFileSync(outputFile, 'utf8')) : undefined;
