@@ -67,7 +67,8 @@ describe('bulwark doctor as a function', () => {
     const child = await left.start('service.cjs');
     const before = process.getActiveResourcesInfo().length;
     await examine(child.pid);
-    expect(process.getActiveResourcesInfo().length).toBe(before);
+    // Nothing added: another test's handle may close meanwhile, so fewer is fine.
+    expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(before);
     expect(existsSync(`/proc/${child.pid}`)).toBe(true);
   });
 });
