@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
-import { freePort } from './ports.js';
 import { requireCommand } from './requirements.js';
-import { type ServerProcess, launchServer, sweepStaleDirs, waitUntilReady } from './server-process.js';
+import { type ServerProcess, launchServer, onFreePort, sweepStaleDirs, waitUntilReady } from './server-process.js';
 
 export interface MariaDbStartOptions {
   /** Where the server's temp dir is made, and where dirs of dead runs are swept. @default os.tmpdir() */
@@ -137,14 +136,13 @@ export class MariaDb implements MariaDbAddress {
 
   /** Launches on a free port, chosen just now; again on another if someone took it before the bind. */
   async #launchOnFreePort(): Promise<void> {
-    for (let tries = 1; ; tries++) {
-      this.#port = await freePort();
-      try {
-        return await this.#launch();
-      } catch (error) {
-        if (tries === 3 || !this.log.includes('Address already in use')) throw error;
-      }
-    }
+    await onFreePort(
+      (port) => {
+        this.#port = port;
+        return this.#launch();
+      },
+      () => this.log,
+    );
   }
 
   async #launch(): Promise<void> {

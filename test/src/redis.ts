@@ -5,9 +5,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './ports.js';
 import { requireCommand } from './requirements.js';
-import { type ServerProcess, launchServer, sweepStaleDirs, waitUntilReady } from './server-process.js';
+import { type ServerProcess, launchServer, onFreePort, sweepStaleDirs, waitUntilReady } from './server-process.js';
 
 const live = new Set<RedisServer>();
 // A server must never outlive the run: kill what is left when the process exits at all.
@@ -45,15 +44,13 @@ export class RedisServer {
     const server = new RedisServer(dir, cluster);
     live.add(server);
     try {
-      for (let tries = 1; ; tries++) {
-        server.#port = await freePort();
-        try {
-          await server.#launch();
-          break;
-        } catch (error) {
-          if (tries === 3 || !server.log.includes('Address already in use')) throw error;
-        }
-      }
+      await onFreePort(
+        (port) => {
+          server.#port = port;
+          return server.#launch();
+        },
+        () => server.log,
+      );
     } catch (error) {
       await server.close();
       throw error;

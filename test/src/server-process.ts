@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 import { isAlive } from './processes.js';
 import { findCommand, requireCommand } from './requirements.js';
 
@@ -71,5 +72,19 @@ export function sweepStaleDirs(tmpRoot: string, prefix: string): void {
       continue; // an owner still writing its dir, or another sweep removed it
     }
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Launches on a free loopback port: `launch(port)` with a port just picked, and again with another
+ * (three tries) when someone took it before the server could bind.
+ */
+export async function onFreePort(launch: (port: number) => Promise<void>, log: () => string): Promise<void> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await launch(await freePort());
+    } catch (error) {
+      if (tries === 3 || !log().includes('Address already in use')) throw error;
+    }
   }
 }
