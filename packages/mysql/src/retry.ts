@@ -7,7 +7,10 @@ import { type BulwarkFacts, type GiveUpReason, type MysqlError, neverSent, withF
 
 const kAttempt = Symbol('bulwark.mysql.attempt');
 interface Attempt {
+  /** The send this is (1 for the first): a retry that was never sent spends none. */
   tries: number;
+  /** Whether the last `prepareRetry` counted a send (what `cancelRetry` takes back). */
+  counted?: boolean;
   readonly started: number;
   /** What pinned the session when the statement was issued (its own effect does not pin itself). */
   readonly pinned: GiveUpReason | undefined;
@@ -54,9 +57,12 @@ export function verdict(command: Command, error: unknown, policy: Policy): GiveU
   const attempt = attemptOf(command);
   const pinned = attempt.pinned ?? (usesPreparedHandle(command) ? 'in-transaction' : undefined);
   if (pinned) return pinned;
-  if (sent(command, error) && kindOf(command) !== 'read') return 'write-in-doubt';
-  if (!policy.retry || attempt.tries >= policy.attempts || performance.now() - attempt.started >= policy.deadlineMs)
-    return 'attempts-exhausted';
+  const wasSent = sent(command, error);
+  if (wasSent && kindOf(command) !== 'read') return 'write-in-doubt';
+  // Only a send spends an attempt: a statement that waited behind others on a connection that died
+  // (a session's replayed SET, another statement) is bounded by the deadline alone.
+  const spent = wasSent && attempt.tries >= policy.attempts;
+  if (!policy.retry || spent || performance.now() - attempt.started >= policy.deadlineMs) return 'attempts-exhausted';
   return undefined;
 }
 
@@ -109,7 +115,7 @@ const kept = new Set([
 /**
  * Puts `command` back as mysql2 built it, to be added to a fresh connection: its state comes from a
  * pristine command of the same class; the caller's SQL, callback and listeners stay. Counts the
- * attempt, cuts a caller's `timeout` to what the deadline leaves (PEP 475), reports the retry and
+ * attempt when the statement was sent, cuts a caller's `timeout` to what the deadline leaves (PEP 475), reports the retry and
  * returns the backoff to wait.
  */
 export function prepareRetry(command: Command, error: unknown, policy: Policy): number {
@@ -136,13 +142,16 @@ export function prepareRetry(command: Command, error: unknown, policy: Policy): 
     method: methodOf(command),
     kind: kindOf(command),
   });
-  attempt.tries++;
+  attempt.counted = why === 'read-lost';
+  if (attempt.counted) attempt.tries++;
   return delayMs;
 }
 
 /** Takes back the attempt `prepareRetry` counted, when the retry could not be made. */
 export function cancelRetry(command: Command): void {
-  attemptOf(command).tries--;
+  const attempt = attemptOf(command);
+  if (attempt.counted) attempt.tries--;
+  attempt.counted = false;
 }
 
 /** Publishes a retry and tells `onRetry` (isolated: a throwing observer changes nothing). */

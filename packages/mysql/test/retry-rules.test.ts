@@ -180,6 +180,25 @@ describe('inside a transaction or a session the caller set up, never', () => {
     expect((await held.query(later))[0]).toEqual([{ tz: '+05:00', n: 2 }]);
     held.release();
   });
+
+  it('a read waiting behind replays lost on fresh connections spends no attempt of its own: only its sends count', async () => {
+    const held = await pool({ attempts: 2 }).getConnection();
+    const set = "SET time_zone = '+06:00'";
+    await held.query(set);
+    const read = 'SELECT @@session.time_zone AS tz, 3 AS n';
+    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(read) });
+    proxy.fault({ kind: 'reset-before-answer', count: 3, match: exactly(set) });
+    expect((await held.query(read))[0]).toEqual([{ tz: '+06:00', n: 3 }]);
+    expect(proxy.fired('reset-before-answer')).toBe(4);
+    // One send lost (read-lost), then three fresh connections lost under the replay before the read went out.
+    expect(retries.map((r) => [r.why, r.attempt])).toEqual([
+      ['read-lost', 1],
+      ['not-sent', 2],
+      ['not-sent', 2],
+      ['not-sent', 2],
+    ]);
+    held.release();
+  });
 });
 
 describe('streaming rows', () => {
