@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { cacheDir, checkOnlyPrivatePnpm, log, root, run, setup } from './lib.mjs';
 
 /** The Node lines tested after this one, in order. */
@@ -70,15 +70,34 @@ async function leg(node, version, env, first) {
   const passed = report?.numPassedTests ?? 0;
   // A file that fails to load, or an error outside any test, fails the leg without a failed test.
   const failed = report ? report.numFailedTests || (code === 0 ? 0 : Math.max(1, report.numFailedTestSuites)) : 1;
-  legs.push({ passed, failed });
+  legs.push({ passed, failed, failures: failuresIn(report, version) });
   steps.at(-1).counts = `${passed} passed, ${failed} failed`;
   log(`Node ${version}: ${passed} passed, ${failed} failed`);
   return code;
 }
 
+/**
+ * What failed in a leg's JSON report, a line each (the file, the test, the error's first line):
+ * repeated under the summary, so that the tail of a long CI log names them.
+ */
+function failuresIn(report, version) {
+  const lines = [];
+  for (const file of report?.testResults ?? []) {
+    const where = relative(root, file.name);
+    const failedTests = file.assertionResults.filter((t) => t.status === 'failed');
+    for (const t of failedTests) lines.push(`${version} ${where} > ${t.fullName}: ${firstLine(t.failureMessages?.[0])}`);
+    if (file.status === 'failed' && failedTests.length === 0) lines.push(`${version} ${where}: ${firstLine(file.message)}`);
+  }
+  return lines;
+}
+
+function firstLine(text) {
+  return (text ?? 'no message').trim().split('\n', 1)[0].slice(0, 300);
+}
+
 /** A leg that could not run (its native addon did not build) counts as one failure. */
 function skippedLeg() {
-  legs.push({ passed: 0, failed: 1 });
+  legs.push({ passed: 0, failed: 1, failures: [] });
   steps.at(-1).counts = 'not run: shm-typed-array did not build for it';
   return 1;
 }
@@ -175,6 +194,8 @@ function finish() {
   const passed = legs.reduce((n, l) => n + l.passed, 0);
   const failed = legs.reduce((n, l) => n + l.failed, 0);
   if (filters.length > 0 && passed + failed === 0) log(`no test file matches ${filters.join(' ')}`);
+  const failures = legs.flatMap((l) => l.failures);
+  if (failures.length > 0) console.log(`\nfailed:\n${failures.map((f) => `  ${f}`).join('\n')}`);
   console.log(`\ntests: ${passed} passed, ${failed} failed`);
   process.exit(status === 0 && failed === 0 && passed > 0 ? 0 : 1);
 }
