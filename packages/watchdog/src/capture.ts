@@ -41,12 +41,20 @@ export function describeStack(frames: readonly Frame[]): { stack: string[]; culp
  * event loop in between, so it is never one of code that ran later. The session lives only for
  * one capture: the Debugger domain slows the main thread several times, and a session left
  * connected at exit makes Node print "Waiting for the debugger to disconnect...".
+ *
+ * With `hold`, the thread stays paused once its stack is taken, until `release()` or `exit()`:
+ * the exit of an `'exit'` action then runs inside the pause. It cannot wait for another interrupt:
+ * on Node 22 a loop resumed after a pause goes on retrying its on-stack replacement and never
+ * serves an inspector message again.
  */
 export class MainThreadCapture {
   readonly taken: Promise<TakenStack | undefined>;
   #finish: (stack: TakenStack | undefined) => void = () => {};
+  /** The session while the main thread stands paused for `hold`. */
+  #held: Session | undefined;
+  #exiting = false;
 
-  constructor(valid: () => boolean) {
+  constructor(valid: () => boolean, hold = false) {
     const session = connect();
     this.taken = new Promise((resolve) => {
       if (!session) return resolve(undefined);
@@ -55,9 +63,9 @@ export class MainThreadCapture {
       this.#finish = (stack) => {
         this.#finish = () => {};
         // Disconnecting ends the Debugger domain too, so a pause still queued never lands. Node 22+
-        // does not resume a thread paused by a session that disconnects: resume it first.
-        session.post('Debugger.resume', () => {});
-        session.disconnect();
+        // does not resume a thread paused by a session that disconnects: resume it first, and
+        // disconnect once the resume was served (a resume still queued would go with the session).
+        session.post('Debugger.resume', () => session.disconnect());
         resolve(stack);
       };
       session.on('Debugger.paused', ({ params }) => {
@@ -73,7 +81,10 @@ export class MainThreadCapture {
         const query = start ? { start, end: top.location, restrictToFunction: true } : undefined;
         session.post('Debugger.getPossibleBreakpoints', query as never, (error, result) => {
           const entered = !error && start !== undefined && (result?.locations ?? []).every((l) => before(top!.location, l) === false);
-          session.post('Debugger.resume', () => this.#finish(keep ? { frames, at, entered } : undefined));
+          const stack = keep ? { frames, at, entered } : undefined;
+          if (!hold) return session.post('Debugger.resume', () => this.#finish(stack));
+          this.#held = session;
+          resolve(stack);
         });
       });
       session.post('Debugger.enable', () => {});
@@ -81,9 +92,26 @@ export class MainThreadCapture {
     });
   }
 
-  /** Drops a pause that has not landed. */
+  /** Drops a pause that has not landed, or lets the held one go. */
   cancel(): void {
+    this.#held = undefined;
     this.#finish(undefined);
+  }
+
+  /** Lets a held pause go, unless the exit runs in it: the main thread runs on. */
+  release(): void {
+    if (!this.#exiting) this.cancel();
+  }
+
+  /**
+   * Ends the process with `code` through `process.exit` on the main thread: inside the held pause
+   * when there is one, else as soon as the thread runs JS.
+   */
+  exit(code: number): void {
+    const held = this.#held;
+    this.#exiting = held !== undefined;
+    if (held) held.post('Runtime.evaluate', { expression: `process.exit(${code})` }, () => {});
+    else evaluateOnMainThread(`process.exit(${code})`);
   }
 }
 

@@ -1,6 +1,9 @@
 import { evaluateOnMainThread } from './capture.js';
 import type { ExitConfig } from './protocol.js';
 
+/** Runs `process.exit(code)` on the main thread while it is stuck (a held capture's, or a fresh interrupt). */
+export type ExitMain = (code: number) => void;
+
 /**
  * Ends the whole process from the watchdog thread, even while the main thread is stuck. An exit
  * code is `process.exit(code)` on the main thread: asked by message when its loop still runs
@@ -9,9 +12,14 @@ import type { ExitConfig } from './protocol.js';
  * after `graceMs` in case none of it landed (the main thread sat in a syscall, or the app listens
  * for that signal on the stuck thread).
  */
-export function endProcess(exit: ExitConfig, loopRuns: boolean, askMain: (code: number) => void): void {
+export function endProcess(
+  exit: ExitConfig,
+  loopRuns: boolean,
+  askMain: (code: number) => void,
+  exitStuck: ExitMain = (code) => evaluateOnMainThread(`process.exit(${code})`),
+): void {
   if ('signal' in exit) process.kill(process.pid, exit.signal);
   else if (loopRuns) askMain(exit.code);
-  else evaluateOnMainThread(`process.exit(${exit.code})`);
+  else exitStuck(exit.code);
   setTimeout(() => process.kill(process.pid, 'SIGKILL'), exit.graceMs);
 }

@@ -150,18 +150,23 @@ async function onBlocked(thread: Watched, episode: Episode, detectedAt: number):
     const kernel = spare.use(() => readKernelState(info.tid));
     return finish({ ...base, stack: [], capture: kernel?.syscall !== undefined ? 'syscall' : 'none', kernel });
   }
-  const capture = (episode.capture = new MainThreadCapture(() => reader.beats() === episode.beats));
+  // An exit with a code runs inside the pause that took the stack (see MainThreadCapture).
+  const hold = config.action === 'exit' && 'code' in config.exit;
+  const capture = (episode.capture = new MainThreadCapture(() => reader.beats() === episode.beats, hold));
   const quick = await Promise.race([
     capture.taken,
     new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), config.captureTimeoutMs)),
   ]);
-  if (quick) return finish({ ...base, capture: 'inspector', ...describeStack(quick.frames) });
+  if (quick) {
+    finish({ ...base, capture: 'inspector', ...describeStack(quick.frames) }, undefined, capture);
+    return capture.release();
+  }
   // Not paused in time: the thread is in native code or a syscall. Report the kernel's view now;
   // the pause stays asked for and lands as the thread comes back to JS.
   const kernel = spare.use(() => readKernelState(info.tid));
   const event: StallEvent = { ...base, stack: [], capture: kernel?.syscall !== undefined ? 'syscall' : kernel ? 'native' : 'none', kernel };
   const reportPath = reports.write(fileKind(event), reportBody(event, { stallMs: config.stallMs, stackPending: true }));
-  act(event);
+  act(event, capture);
   const late = await capture.taken;
   const final = late ? withLateStack(event, late, episode.since) : event;
   if (late && reportPath) reports.update(reportPath, reportBody(final, { stallMs: config.stallMs }));
@@ -262,14 +267,17 @@ async function onDeaf(probed: ProbeTarget, main: Watched): Promise<void> {
   if (kick?.helped) onAnswer();
 }
 
-function finish(event: StallEvent, probeLabel?: string): void {
+function finish(event: StallEvent, probeLabel?: string, capture?: MainThreadCapture): void {
   const reportPath = reports.write(fileKind(event), reportBody(event, { stallMs: config.stallMs, probe: probeLabel }));
   post({ type: 'stall', event: { ...event, reportPath } });
-  act(event);
+  act(event, capture);
 }
 
-function act(event: StallEvent): void {
-  if (event.action === 'exit') endProcess(config.exit, event.kind === 'deaf', (code) => post({ type: 'exit', code }));
+/** The configured action; a stuck main thread is ended through its capture (inside the held pause). */
+function act(event: StallEvent, capture?: MainThreadCapture): void {
+  if (event.action !== 'exit') return;
+  const askMain = (code: number) => post({ type: 'exit', code });
+  endProcess(config.exit, event.kind === 'deaf', askMain, capture && ((code) => capture.exit(code)));
 }
 
 function shutdown(): void {
