@@ -3,22 +3,93 @@
 // pool, then both under 10% injected resets after the request and before the answer: success rate
 // and p50/p99 latency. Then one ORM: Knex point SELECTs over raw mysql2 against Knex under the flag
 // (`instrumentMysql2`, what `enable({ mysql: true })` runs, switched on before Knex's mysql2 loads).
+// Each throughput variant runs in a process of its own (one mysql2 copy, its own JIT), alternated
+// with its anchor, so that neither inherits the other's warm-up or the machine's drift.
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { sep } from 'node:path';
-import { createPool, instrumentMysql2, wrapPool } from '@bulwark/mysql';
-import { MariaDb, startFaultProxy } from '@bulwark/test-rig';
+import { fileURLToPath } from 'node:url';
 import { percentile, printTable } from './report.mjs';
 
-// @bulwark/mysql hooks the mysql2 copy it loads; the anchor is a copy of mysql2 of its own, never hooked.
 const require = createRequire(import.meta.url);
-const hooked = { promise: require('mysql2/promise'), callback: require('mysql2') };
-createPool({}).end(); // loads and hooks that copy now
+const concurrency = 8;
+const rounds = 8;
+const measureMs = 1500;
+
+/** What each throughput variant runs, given the MariaDB address; each returns { query, close }. */
+const variants = {
+  'promise raw': (address) => promisePool(require('mysql2/promise').createPool(pooled(address))),
+  'promise bulwark': async (address) => promisePool((await import('@bulwark/mysql')).createPool(pooled(address))),
+  'callback raw': (address) => callbackPool(require('mysql2').createPool(pooled(address))),
+  'callback bulwark': async (address) =>
+    callbackPool((await import('@bulwark/mysql')).wrapPool(require('mysql2').createPool(pooled(address)))),
+  'knex raw': (address) => knexOn(address),
+  'knex flag': async (address) => {
+    (await import('@bulwark/mysql')).instrumentMysql2(); // before Knex loads mysql2, as the flag runs
+    const knex = knexOn(address);
+    await knex.query(0);
+    // The flag renames the methods it hooks (mysql2's `_notifyError` becomes `notifyError`).
+    if (require('mysql2').Connection.prototype._notifyError.name !== 'notifyError') throw new Error('Knex must drive a hooked mysql2 here');
+    return knex;
+  },
+};
+
+const pooled = (address) => ({ ...address, connectionLimit: concurrency });
+const point = (i) => 1 + (i % 1000);
+
+function promisePool(pool) {
+  return { query: (i) => pool.query('SELECT id, v FROM points WHERE id = ?', [point(i)]), close: () => pool.end() };
+}
+
+/** The callback pool's query as a promise, as a callback-API caller runs it. */
+function callbackPool(pool) {
+  const query = (i) =>
+    new Promise((resolve, reject) =>
+      pool.query('SELECT id, v FROM points WHERE id = ?', [point(i)], (error, rows) => (error ? reject(error) : resolve(rows))),
+    );
+  return { query, close: () => new Promise((resolve) => pool.end(resolve)) };
+}
+
+function knexOn(address) {
+  const knex = require('knex')({ client: 'mysql2', connection: address, pool: { min: concurrency, max: concurrency } });
+  return {
+    query: (i) =>
+      knex('points')
+        .where({ id: point(i) })
+        .first(),
+    close: () => knex.destroy(),
+  };
+}
+
+/** Queries per second with `concurrency` callers for `ms`. */
+async function throughput(query, ms) {
+  let done = 0;
+  const until = performance.now() + ms;
+  const worker = async () => {
+    while (performance.now() < until) {
+      await query(done);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return done / (ms / 1000);
+}
+
+// A child: one variant, warmed up, then measured; prints its q/s.
+if (process.argv[2] === 'child') {
+  const { query, close } = await variants[process.argv[3]](JSON.parse(process.argv[4]));
+  await throughput(query, 500);
+  console.log(JSON.stringify(await throughput(query, measureMs)));
+  await close();
+  process.exit(0);
+}
+
+// Under resets, the anchor is a mysql2 copy of its own, never hooked by @bulwark/mysql's.
+const { createPool } = await import('@bulwark/mysql');
+const { MariaDb, startFaultProxy } = await import('@bulwark/test-rig');
+createPool({}).end(); // loads and hooks @bulwark/mysql's copy now
 for (const path of Object.keys(require.cache)) if (path.includes(`${sep}mysql2${sep}`)) delete require.cache[path];
 const mysql = require('mysql2/promise');
-const mysqlCallback = require('mysql2');
-if (mysql.createPool === hooked.promise.createPool) throw new Error('the raw anchor must be a mysql2 copy of its own');
-
-const concurrency = 8;
 const db = await MariaDb.start();
 const proxy = await startFaultProxy(db);
 const direct = { ...db.address, connectionLimit: concurrency };
@@ -31,84 +102,28 @@ async function setup() {
   await admin.end();
 }
 
-/** Queries per second with `concurrency` callers for `ms`. */
-async function throughput(pool, ms) {
-  let done = 0;
-  const until = performance.now() + ms;
-  const worker = async () => {
-    while (performance.now() < until) {
-      await pool.query('SELECT id, v FROM points WHERE id = ?', [1 + (done % 1000)]);
-      done++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return done / (ms / 1000);
-}
-
-/** The callback pool's query as a promise, as a callback-API caller runs it. */
-const callbackQuery = (pool) => ({
-  query: (sql, values) =>
-    new Promise((resolve, reject) => pool.query(sql, values, (error, rows) => (error ? reject(error) : resolve(rows)))),
-});
-
-/** Knex point SELECTs per second with `concurrency` callers for `ms`. */
-async function knexThroughput(knex, ms) {
-  let done = 0;
-  const until = performance.now() + ms;
-  const worker = async () => {
-    while (performance.now() < until) {
-      await knex('points')
-        .where({ id: 1 + (done % 1000) })
-        .first();
-      done++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return done / (ms / 1000);
-}
-
-/** A Knex mysql2 client driving the given mysql2 copy. */
-function knexOn(driver) {
-  const Client = require('knex/lib/dialects/mysql2');
-  return require('knex')({
-    client: class extends Client {
-      _driver() {
-        return driver;
-      }
-    },
-    connection: db.address,
-    pool: { min: concurrency, max: concurrency },
-  });
-}
-
 /**
- * Knex over the raw mysql2 copy, and Knex over a copy loaded once the flag is on, alternated in
- * the same run. The raw copies leave the require cache first, so the flag never sees them.
+ * `anchor` and `variant`, each in processes of their own, run back to back in alternating order:
+ * their median q/s, and the median of the ratios paired round by round (what the table prints),
+ * which a machine whose speed drifts between rounds does not skew.
  */
-async function knexLeg() {
-  const raw = knexOn(mysqlCallback);
-  for (const path of Object.keys(require.cache)) if (path.includes(`${sep}mysql2${sep}`)) delete require.cache[path];
-  const flag = instrumentMysql2();
-  const flaggedDriver = require('mysql2');
-  // The flag renames the methods it hooks (mysql2's `_notifyError` becomes `notifyError`).
-  const hookedCopy = (driver) => driver.Connection.prototype._notifyError.name === 'notifyError';
-  if (!hookedCopy(flaggedDriver) || hookedCopy(mysqlCallback))
-    throw new Error('Knex under the flag must drive a hooked mysql2 copy, raw Knex an unhooked one');
-  const flagged = knexOn(flaggedDriver);
-  try {
-    await knexThroughput(raw, 500);
-    await knexThroughput(flagged, 500);
-    const rawRuns = [];
-    const flaggedRuns = [];
-    for (let i = 0; i < 5; i++) {
-      rawRuns.push(await knexThroughput(raw, 1500));
-      flaggedRuns.push(await knexThroughput(flagged, 1500));
-    }
-    return { raw: percentile(rawRuns, 50), flagged: percentile(flaggedRuns, 50) };
-  } finally {
-    await Promise.all([raw.destroy(), flagged.destroy()]);
-    await flag.close();
+function compare(anchor, variant) {
+  const self = fileURLToPath(import.meta.url);
+  const run = (name) =>
+    Number(execFileSync(process.execPath, [self, 'child', name, JSON.stringify(db.address)], { encoding: 'utf8' }).trim());
+  const anchors = [];
+  const values = [];
+  const ratios = [];
+  for (let i = 0; i < rounds; i++) {
+    const first = i % 2 === 0 ? anchor : variant;
+    const runs = { [first]: run(first) };
+    const second = first === anchor ? variant : anchor;
+    runs[second] = run(second);
+    anchors.push(runs[anchor]);
+    values.push(runs[variant]);
+    ratios.push(runs[variant] / runs[anchor]);
   }
+  return { anchorValue: percentile(anchors, 50), value: percentile(values, 50), ratio: percentile(ratios, 50) };
 }
 
 /** Success rate (%) and latencies (ms) of `total` point SELECTs. */
@@ -133,32 +148,9 @@ async function underResets(pool, total) {
 
 try {
   await setup();
-  const raw = mysql.createPool(direct);
-  const wrapped = createPool(direct);
-  await throughput(raw, 500);
-  await throughput(wrapped, 500);
-  // Alternate the two so that the shared machine's noise lands on both.
-  const rawRuns = [];
-  const wrappedRuns = [];
-  for (let i = 0; i < 5; i++) {
-    rawRuns.push(await throughput(raw, 1500));
-    wrappedRuns.push(await throughput(wrapped, 1500));
-  }
-  const rawQps = percentile(rawRuns, 50);
-  const wrappedQps = percentile(wrappedRuns, 50);
-  await Promise.all([raw.end(), wrapped.end()]);
-
-  const rawCallback = mysqlCallback.createPool(direct);
-  const wrappedCallback = wrapPool(hooked.callback.createPool(direct));
-  await throughput(callbackQuery(rawCallback), 500);
-  await throughput(callbackQuery(wrappedCallback), 500);
-  const rawCallbackRuns = [];
-  const wrappedCallbackRuns = [];
-  for (let i = 0; i < 5; i++) {
-    rawCallbackRuns.push(await throughput(callbackQuery(rawCallback), 1500));
-    wrappedCallbackRuns.push(await throughput(callbackQuery(wrappedCallback), 1500));
-  }
-  await Promise.all([new Promise((r) => rawCallback.end(r)), new Promise((r) => wrappedCallback.end(r))]);
+  const promise = compare('promise raw', 'promise bulwark');
+  const callback = compare('callback raw', 'callback bulwark');
+  const knex = compare('knex raw', 'knex flag');
 
   proxy.fault({ kind: 'reset-before-answer', probability: 0.1, match: /^SELECT id, v FROM points/ });
   const rawFaulty = mysql.createPool(throughProxy);
@@ -166,16 +158,20 @@ try {
   const rawResult = await underResets(rawFaulty, 5000);
   const wrappedResult = await underResets(wrappedFaulty, 5000);
   await Promise.all([rawFaulty.end(), wrappedFaulty.end()]);
-  const knex = await knexLeg();
 
   printTable(`mysql: point SELECT, ${concurrency} in flight, MariaDB on loopback`, [
-    { name: 'throughput, promise pool', value: wrappedQps, unit: 'q/s', anchor: 'raw mysql2', anchorValue: rawQps, target: '>= 0.98' },
     {
-      name: 'throughput, callback pool',
-      value: percentile(wrappedCallbackRuns, 50),
+      name: 'throughput, promise pool',
+      ...promise,
       unit: 'q/s',
       anchor: 'raw mysql2',
-      anchorValue: percentile(rawCallbackRuns, 50),
+      target: '>= 0.98',
+    },
+    {
+      name: 'throughput, callback pool',
+      ...callback,
+      unit: 'q/s',
+      anchor: 'raw mysql2',
       target: '>= 0.98',
     },
     { name: 'success, 10% resets', value: wrappedResult.success, unit: '%', anchor: 'raw mysql2', anchorValue: rawResult.success },
@@ -183,10 +179,9 @@ try {
     { name: 'p99, 10% resets', value: wrappedResult.p99, unit: 'ms', anchor: 'raw mysql2', anchorValue: rawResult.p99 },
     {
       name: 'throughput, Knex under the flag',
-      value: knex.flagged,
+      ...knex,
       unit: 'q/s',
       anchor: 'Knex, raw mysql2',
-      anchorValue: knex.raw,
       target: '>= 0.98',
     },
   ]);

@@ -23,13 +23,14 @@ export function percentile(values, p) {
 }
 
 /**
- * Prints rows `{ name, value, unit, anchor, anchorValue, target }` as a table with the ratio
- * value/anchorValue, and whether it meets `target` (a ratio bound: `<= 0.1`, `>= 0.98`).
+ * Prints rows `{ name, value, unit, anchor, anchorValue, target, ratio? }` as a table with the ratio
+ * value/anchorValue (or `ratio` when given: the median of ratios paired run by run), and whether it
+ * meets `target` (a ratio bound: `<= 0.1`, `>= 0.98`).
  */
 export function printTable(title, rows) {
   console.log(`\n${title}`);
   const lines = rows.map((r) => {
-    const ratio = r.anchorValue ? r.value / r.anchorValue : undefined;
+    const ratio = r.ratio ?? (r.anchorValue ? r.value / r.anchorValue : undefined);
     const meets = r.target && ratio !== undefined ? (checkTarget(ratio, r.target) ? 'meets' : 'MISSES') + ` ${r.target}` : '';
     return [
       r.name,
