@@ -31,6 +31,22 @@ describe('the watchdog flag', () => {
     server.close();
   });
 
+  it("enable({ watchdog: true }) hands back the watchdog itself, which probes the first server to listen ('first')", async () => {
+    const probes: string[] = [];
+    const guards = enable({ watchdog: { stallMs: 200, probe: { path: '/ready', intervalMs: 50 } } });
+    // Typed as the watchdog: its own API, not only close().
+    guards.guards.watchdog!.setState({ job: 'warm-up' });
+    const server = http.createServer((req, res) => {
+      probes.push(`${req.method} ${req.url}`);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await expect.poll(() => probes.length, { timeout: 10_000, interval: 50 }).toBeGreaterThan(0);
+    expect(probes[0]).toBe('GET /ready');
+    await guards.close();
+    server.close();
+  });
+
   it('BULWARK_WATCHDOG=1 with --import finds the first HTTP server the app starts and reports it deaf', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bulwark-watchdog-'));
     const child = spawnNode(fixture('server.mjs'), {

@@ -14,9 +14,10 @@ export interface ProbeOptions {
   readonly socketPath?: string;
   /**
    * An `http.Server` or `https.Server`; the probe requests its own address once it listens.
+   * `'first'`: the first HTTP(S) server of this process to listen (what the `bulwark` flag uses).
    * Give at most one of `url`, `socketPath`, `server`. @default undefined (not this one)
    */
-  readonly server?: Server;
+  readonly server?: Server | 'first';
   /** Path requested with `socketPath` or `server`. @default '/' */
   readonly path?: string;
   /** A probe without response headers within this time failed. @default stallMs */
@@ -99,8 +100,8 @@ function resolveProbe(input: ProbeOptions, stallMs: number) {
   if (given.length > 1) throw new InvalidOptionError('probe', input, 'at most one of url, socketPath or server');
   if (p.url !== undefined) checkString('probe.url', p.url, /^https?:\/\//);
   if (p.socketPath !== undefined) checkString('probe.socketPath', p.socketPath);
-  if (p.server !== undefined && typeof (p.server as { address?: unknown }).address !== 'function')
-    throw new InvalidOptionError('probe.server', p.server, 'an http.Server or https.Server');
+  if (p.server !== undefined && p.server !== 'first' && typeof (p.server as { address?: unknown }).address !== 'function')
+    throw new InvalidOptionError('probe.server', p.server, "an http.Server or https.Server, or 'first'");
   return {
     url: p.url,
     socketPath: p.socketPath,

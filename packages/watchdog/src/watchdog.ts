@@ -1,3 +1,6 @@
+import diagnostics_channel from 'node:diagnostics_channel';
+import { Server as HttpServer } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
 import type { Server } from 'node:net';
 import { Worker, isMainThread, threadId } from 'node:worker_threads';
 import { GuardHandle, notify, warn } from '@bulwark/core';
@@ -6,6 +9,10 @@ import { type ResolvedOptions, type WatchdogOptions, resolveOptions } from './op
 import type { FromWorker, ProbeTarget, RecoverEvent, StallEvent, ToWorker, WorkerConfig } from './protocol.js';
 import { targetFromServer, targetFromSocket, targetFromUrl } from './target.js';
 import { ThreadBeacon, currentTid } from './thread.js';
+
+// Published by net.Server#listen once the server accepts connections (Node 22.3; on 20.20 here).
+// The first request's channel (every Node 20) is the fallback for a Node without it.
+const listenChannels = ['tracing:net.server.listen:asyncEnd', 'http.server.request.start'];
 
 /** The signal the kick sends. Its default action is to ignore, so a late one never kills. */
 export const kickSignal = 'SIGURG';
@@ -49,7 +56,8 @@ export class Watchdog extends GuardHandle<WatchdogEvents> {
     this.#worker.unref();
     this.#probePath = options.probe?.path ?? '/';
     const server = options.probe?.server;
-    if (server) this.probeServer(server);
+    if (server === 'first') this.#probeFirstServer();
+    else if (server) this.probeServer(server);
   }
 
   /**
@@ -69,6 +77,20 @@ export class Watchdog extends GuardHandle<WatchdogEvents> {
     };
     if (server.listening) send();
     this.cleanup.listen(server, 'listening', send);
+  }
+
+  /** Probes the first HTTP(S) server of the process to listen, found through diagnostics_channel. */
+  #probeFirstServer(): void {
+    const onListen = ({ server }: { server: Server }) => {
+      if (!(server instanceof HttpServer || server instanceof HttpsServer)) return;
+      unsubscribe();
+      this.probeServer(server);
+    };
+    const unsubscribe = () => {
+      for (const name of listenChannels) diagnostics_channel.unsubscribe(name, onListen as never);
+    };
+    for (const name of listenChannels) diagnostics_channel.subscribe(name, onListen as never);
+    this.cleanup.defer(unsubscribe);
   }
 
   /** Stops the watchdog thread, disconnects its inspector session and removes every listener. */

@@ -98,6 +98,9 @@ describe('watchdog lifecycle', () => {
       /probe must be at most one of url, socketPath or server/,
     );
     expect(() => startWatchdog({ probe: { url: 'ftp://x' } })).toThrow(/probe.url must be a string matching/);
+    expect(() => startWatchdog({ probe: { server: 'second' as never } })).toThrow(
+      /probe.server must be an http.Server or https.Server, or 'first'/,
+    );
     expect(() => startWatchdog({ exit: { code: 1, signal: 'SIGTERM' } })).toThrow(/exit must be a code or a signal/);
     expect(() => startWatchdog({ stalMs: 10 } as never)).toThrow(/watchdog options.stalMs/);
   });
