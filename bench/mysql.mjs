@@ -75,11 +75,15 @@ async function throughput(query, ms) {
   return done / (ms / 1000);
 }
 
-// A child: one variant, warmed up, then measured; prints its q/s.
+// A child: one variant, warmed up, then measured; prints its q/s and this process's CPU (user +
+// system) per query, which the machine's other load moves far less than the q/s.
 if (process.argv[2] === 'child') {
   const { query, close } = await variants[process.argv[3]](JSON.parse(process.argv[4]));
   await throughput(query, 500);
-  console.log(JSON.stringify(await throughput(query, measureMs)));
+  const cpu = process.cpuUsage();
+  const qps = await throughput(query, measureMs);
+  const { user, system } = process.cpuUsage(cpu);
+  console.log(JSON.stringify({ qps, cpuUs: (user + system) / (qps * (measureMs / 1000)) }));
   await close();
   process.exit(0);
 }
@@ -103,27 +107,36 @@ async function setup() {
 }
 
 /**
- * `anchor` and `variant`, each in processes of their own, run back to back in alternating order:
- * their median q/s, and the median of the ratios paired round by round (what the table prints),
- * which a machine whose speed drifts between rounds does not skew.
+ * `anchor` and `variant`, each in processes of their own, run back to back in alternating order.
+ * For q/s and CPU per query: the medians, and the median of the ratios paired round by round
+ * (what the table prints), which a machine whose speed drifts between rounds does not skew.
  */
 function compare(anchor, variant) {
   const self = fileURLToPath(import.meta.url);
-  const run = (name) =>
-    Number(execFileSync(process.execPath, [self, 'child', name, JSON.stringify(db.address)], { encoding: 'utf8' }).trim());
-  const anchors = [];
-  const values = [];
-  const ratios = [];
+  const run = (name) => JSON.parse(execFileSync(process.execPath, [self, 'child', name, JSON.stringify(db.address)], { encoding: 'utf8' }));
+  const pairs = [];
   for (let i = 0; i < rounds; i++) {
     const first = i % 2 === 0 ? anchor : variant;
-    const runs = { [first]: run(first) };
     const second = first === anchor ? variant : anchor;
+    const runs = { [first]: run(first) };
     runs[second] = run(second);
-    anchors.push(runs[anchor]);
-    values.push(runs[variant]);
-    ratios.push(runs[variant] / runs[anchor]);
+    pairs.push([runs[anchor], runs[variant]]);
   }
-  return { anchorValue: percentile(anchors, 50), value: percentile(values, 50), ratio: percentile(ratios, 50) };
+  const summary = (key) => ({
+    anchorValue: percentile(
+      pairs.map(([a]) => a[key]),
+      50,
+    ),
+    value: percentile(
+      pairs.map(([, v]) => v[key]),
+      50,
+    ),
+    ratio: percentile(
+      pairs.map(([a, v]) => v[key] / a[key]),
+      50,
+    ),
+  });
+  return { qps: summary('qps'), cpu: summary('cpuUs') };
 }
 
 /** Success rate (%) and latencies (ms) of `total` point SELECTs. */
@@ -160,30 +173,15 @@ try {
   await Promise.all([rawFaulty.end(), wrappedFaulty.end()]);
 
   printTable(`mysql: point SELECT, ${concurrency} in flight, MariaDB on loopback`, [
-    {
-      name: 'throughput, promise pool',
-      ...promise,
-      unit: 'q/s',
-      anchor: 'raw mysql2',
-      target: '>= 0.98',
-    },
-    {
-      name: 'throughput, callback pool',
-      ...callback,
-      unit: 'q/s',
-      anchor: 'raw mysql2',
-      target: '>= 0.98',
-    },
+    { name: 'throughput, promise pool', ...promise.qps, unit: 'q/s', anchor: 'raw mysql2', target: '>= 0.98' },
+    { name: 'CPU per query, promise pool', ...promise.cpu, unit: 'us', anchor: 'raw mysql2' },
+    { name: 'throughput, callback pool', ...callback.qps, unit: 'q/s', anchor: 'raw mysql2', target: '>= 0.98' },
+    { name: 'CPU per query, callback pool', ...callback.cpu, unit: 'us', anchor: 'raw mysql2' },
     { name: 'success, 10% resets', value: wrappedResult.success, unit: '%', anchor: 'raw mysql2', anchorValue: rawResult.success },
     { name: 'p50, 10% resets', value: wrappedResult.p50, unit: 'ms', anchor: 'raw mysql2', anchorValue: rawResult.p50 },
     { name: 'p99, 10% resets', value: wrappedResult.p99, unit: 'ms', anchor: 'raw mysql2', anchorValue: rawResult.p99 },
-    {
-      name: 'throughput, Knex under the flag',
-      ...knex,
-      unit: 'q/s',
-      anchor: 'Knex, raw mysql2',
-      target: '>= 0.98',
-    },
+    { name: 'throughput, Knex under the flag', ...knex.qps, unit: 'q/s', anchor: 'Knex, raw mysql2', target: '>= 0.98' },
+    { name: 'CPU per query, Knex under the flag', ...knex.cpu, unit: 'us', anchor: 'Knex, raw mysql2' },
   ]);
 } finally {
   await proxy.close();
