@@ -6,3 +6,4 @@ export { freePort } from './ports.js';
 export { FaultProxy, startFaultProxy, type FaultKind, type FaultRecord, type FaultRule } from './proxy.js';
 export { RedisCluster, RedisServer, type RedisStartOptions } from './redis.js';
 export { catchNextTickThrows } from './next-tick.js';
+export { WorkerGroup } from './worker-group.js';

@@ -1,7 +1,7 @@
 // A host of real worker processes sharing one resource, and a counter that measures them.
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type NodeChild, spawnWorkers, stopAll } from '@bulwark/test-rig';
+import { type NodeChild, WorkerGroup, spawnWorkers, stopAll } from '@bulwark/test-rig';
 import { type Resource, type ResourceOptions, resource } from '../dist/index.js';
 import { C, createCounter, destroySysv } from './fixtures/counter.mjs';
 
@@ -52,7 +52,7 @@ export interface Info {
   readonly state: string;
 }
 
-export class Host {
+export class Host extends WorkerGroup {
   readonly name: string;
   readonly counterName: string;
   readonly counter: Int32Array;
@@ -62,6 +62,7 @@ export class Host {
     what: string,
     readonly config: WorkerConfig,
   ) {
+    super();
     this.name = uniqueName(what);
     this.counterName = `/bulwark-test-counter.${this.name}`;
     this.counter = createCounter(this.counterName);
@@ -76,44 +77,12 @@ export class Host {
     return started;
   }
 
-  /** Sends `cmd` and resolves with the next reply that has `key`. */
-  async ask<T>(worker: NodeChild, cmd: object, key: string, timeoutMs = 20_000): Promise<T> {
-    const before = worker.messages.length;
-    worker.send(cmd);
-    const reply = await worker.message((m: Record<string, unknown>) => worker.messages.indexOf(m) >= before && key in m, timeoutMs);
-    return (reply as Record<string, T>)[key]!;
-  }
-
   info(worker: NodeChild): Promise<Info> {
     return this.ask<Info>(worker, { cmd: 'info' }, 'info');
   }
 
-  start(workers = this.workers): Promise<unknown[]> {
-    return Promise.all(workers.map((w) => this.ask(w, { cmd: 'start' }, 'started')));
-  }
-
-  stop(workers = this.workers.filter((w) => w.running)): Promise<unknown[]> {
-    return Promise.all(workers.map((w) => this.ask(w, { cmd: 'stop' }, 'stopped')));
-  }
-
-  /** Forgets the most holders seen so far: the next measure starts from the holders now. */
-  resetMax(): void {
-    Atomics.store(this.counter, C.max, Atomics.load(this.counter, C.now));
-  }
-
   max(): number {
     return Atomics.load(this.counter, C.max);
-  }
-
-  /** Events of `name` a worker reported. */
-  events<T = Record<string, unknown>>(worker: NodeChild, name: string): T[] {
-    return worker.messages.filter((m) => (m as { event?: string }).event === name) as T[];
-  }
-
-  errors(): string[] {
-    return this.workers.flatMap((w) =>
-      w.messages.filter((m) => (m as { error?: string }).error).map((m) => (m as { error: string }).error),
-    );
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type NodeChild, spawnWorkers, stopAll } from '@bulwark/test-rig';
+import { type NodeChild, WorkerGroup, spawnWorkers, stopAll } from '@bulwark/test-rig';
 import type { ResourceOptions } from '../dist/index.js';
 
 const shm = createRequire(import.meta.url)('shm-typed-array') as {
@@ -24,13 +24,14 @@ export interface FleetConfig {
 let serial = 0;
 
 /** `hosts` simulated hosts of `workers` processes each, all on one resource and one counter. */
-export class Fleet {
+export class Fleet extends WorkerGroup {
   readonly name = `f-${process.pid}-${Date.now() % 1e7}-${serial++}`;
   readonly counterName = `/bulwark-fleet-counter.${this.name}`;
   readonly counter: Int32Array;
   readonly hosts: NodeChild[][] = [];
 
   constructor(readonly config: FleetConfig) {
+    super();
     const counter = shm.create(16, 'Int32Array', this.counterName, '600');
     if (!counter) throw new Error(`counter ${this.counterName} exists`);
     this.counter = counter;
@@ -58,21 +59,6 @@ export class Fleet {
     return started;
   }
 
-  async ask<T>(worker: NodeChild, cmd: object, key: string, timeoutMs = 20_000): Promise<T> {
-    const before = worker.messages.length;
-    worker.send(cmd);
-    const reply = await worker.message((m: Record<string, unknown>) => worker.messages.indexOf(m) >= before && key in m, timeoutMs);
-    return (reply as Record<string, T>)[key]!;
-  }
-
-  start(workers = this.workers): Promise<unknown[]> {
-    return Promise.all(workers.map((w) => this.ask(w, { cmd: 'start' }, 'started')));
-  }
-
-  stop(workers = this.workers.filter((w) => w.running)): Promise<unknown[]> {
-    return Promise.all(workers.map((w) => this.ask(w, { cmd: 'stop' }, 'stopped')));
-  }
-
   /** Waits until the hosts' ticket limits add up to at most `total`: every host holds its lease. */
   async leased(total: number, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -91,22 +77,6 @@ export class Fleet {
   set(index: number, value: number): void {
     Atomics.store(this.counter, index, value);
   }
-  /** Forgets the most holders seen so far: the next measure starts from the holders now. */
-  resetMax(): void {
-    Atomics.store(this.counter, C.max, Atomics.load(this.counter, C.now));
-  }
-
-  events<T = Record<string, unknown>>(worker: NodeChild, name: string): T[] {
-    return worker.messages.filter((m) => (m as { event?: string }).event === name) as T[];
-  }
-
-  /** Rejections other than the breaker's own (circuit open, bulkhead full) and the dependency's. */
-  errors(): string[] {
-    return this.workers.flatMap((w) =>
-      w.messages.filter((m) => (m as { error?: string }).error).map((m) => (m as { error: string }).error),
-    );
-  }
-
   async close(): Promise<void> {
     await stopAll(this.workers);
     rmSync(`/dev/shm${this.counterName}`, { force: true });
