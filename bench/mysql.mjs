@@ -3,8 +3,9 @@
 // pool, then both under 10% injected resets after the request and before the answer: success rate
 // and p50/p99 latency. Then one ORM: Knex point SELECTs over raw mysql2 against Knex under the flag
 // (`instrumentMysql2`, what `enable({ mysql: true })` runs, switched on before Knex's mysql2 loads).
-// Each throughput variant runs in a process of its own (one mysql2 copy, its own JIT), alternated
-// with its anchor, so that neither inherits the other's warm-up or the machine's drift.
+// Each throughput variant runs in a process of its own (one mysql2 copy, its own JIT, 2.5 s of
+// warm-up), alternated with its anchor, so that neither inherits the other's warm-up or the
+// machine's drift.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { sep } from 'node:path';
@@ -13,8 +14,9 @@ import { percentile, printTable } from './report.mjs';
 
 const require = createRequire(import.meta.url);
 const concurrency = 8;
-const rounds = 8;
-const measureMs = 1500;
+const rounds = 6;
+const warmupMs = 2500;
+const measureMs = 2000;
 
 /** What each throughput variant runs, given the MariaDB address; each returns { query, close }. */
 const variants = {
@@ -79,7 +81,7 @@ async function throughput(query, ms) {
 // system) per query, which the machine's other load moves far less than the q/s.
 if (process.argv[2] === 'child') {
   const { query, close } = await variants[process.argv[3]](JSON.parse(process.argv[4]));
-  await throughput(query, 500);
+  await throughput(query, warmupMs);
   const cpu = process.cpuUsage();
   const qps = await throughput(query, measureMs);
   const { user, system } = process.cpuUsage(cpu);
