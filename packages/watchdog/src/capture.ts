@@ -63,9 +63,9 @@ export class MainThreadCapture {
       this.#finish = (stack) => {
         this.#finish = () => {};
         // Disconnecting ends the Debugger domain too, so a pause still queued never lands. Node 22+
-        // does not resume a thread paused by a session that disconnects: resume it first, and
-        // disconnect once the resume was served (a resume still queued would go with the session).
-        session.post('Debugger.resume', () => session.disconnect());
+        // does not resume a thread paused by a session that disconnects: resume it first.
+        session.post('Debugger.resume', () => {});
+        session.disconnect();
         resolve(stack);
       };
       session.on('Debugger.paused', ({ params }) => {
