@@ -82,7 +82,9 @@ export class MainThreadCapture {
         session.post('Debugger.getPossibleBreakpoints', query as never, (error, result) => {
           const entered = !error && start !== undefined && (result?.locations ?? []).every((l) => before(top!.location, l) === false);
           const stack = keep ? { frames, at, entered } : undefined;
-          if (!hold) return session.post('Debugger.resume', () => this.#finish(stack));
+          // Settled before the resume is even sent: once resumed, the thread beats, and the watcher
+          // may see it back (and cancel) before the resume's answer reaches this thread.
+          if (!hold) return this.#finish(stack);
           this.#held = session;
           resolve(stack);
         });
