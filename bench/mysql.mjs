@@ -118,25 +118,15 @@ function compare(anchor, variant) {
   const run = (name) => JSON.parse(execFileSync(process.execPath, [self, 'child', name, JSON.stringify(db.address)], { encoding: 'utf8' }));
   const pairs = [];
   for (let i = 0; i < rounds; i++) {
-    const first = i % 2 === 0 ? anchor : variant;
-    const second = first === anchor ? variant : anchor;
-    const runs = { [first]: run(first) };
-    runs[second] = run(second);
+    const order = i % 2 === 0 ? [anchor, variant] : [variant, anchor];
+    const runs = Object.fromEntries(order.map((name) => [name, run(name)]));
     pairs.push([runs[anchor], runs[variant]]);
   }
+  const median = (pick) => percentile(pairs.map(pick), 50);
   const summary = (key) => ({
-    anchorValue: percentile(
-      pairs.map(([a]) => a[key]),
-      50,
-    ),
-    value: percentile(
-      pairs.map(([, v]) => v[key]),
-      50,
-    ),
-    ratio: percentile(
-      pairs.map(([a, v]) => v[key] / a[key]),
-      50,
-    ),
+    anchorValue: median(([a]) => a[key]),
+    value: median(([, v]) => v[key]),
+    ratio: median(([a, v]) => v[key] / a[key]),
   });
   return { qps: summary('qps'), cpu: summary('cpuUs') };
 }

@@ -115,8 +115,8 @@ const kept = new Set([
 /**
  * Puts `command` back as mysql2 built it, to be added to a fresh connection: its state comes from a
  * pristine command of the same class; the caller's SQL, callback and listeners stay. Counts the
- * attempt when the statement was sent, cuts a caller's `timeout` to what the deadline leaves (PEP 475), reports the retry and
- * returns the backoff to wait.
+ * attempt when the statement was sent, cuts a caller's `timeout` to what the deadline leaves
+ * (PEP 475), reports the retry and returns the backoff to wait.
  */
 export function prepareRetry(command: Command, error: unknown, policy: Policy): number {
   const why = sent(command, error) ? 'read-lost' : 'not-sent';

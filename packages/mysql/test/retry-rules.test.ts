@@ -119,6 +119,18 @@ describe('the request was sent and no byte of the answer arrived', () => {
   });
 });
 
+/**
+ * A held connection whose session ran `set`; then `read` is reset once before its answer, and the
+ * replay of `set` on each fresh connection is reset `setResets` times.
+ */
+async function replaysLostUnder(read: string, set: string, setResets: number, extra: object = {}) {
+  const held = await pool(extra).getConnection();
+  await held.query(set);
+  proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(read) });
+  proxy.fault({ kind: 'reset-before-answer', count: setResets, match: exactly(set) });
+  return held;
+}
+
 describe('inside a transaction or a session the caller set up, never', () => {
   it.each([...reads, ...notReads])('%s fails with in-transaction after BEGIN', async (sql) => {
     const conn = await pool().getConnection();
@@ -167,12 +179,9 @@ describe('inside a transaction or a session the caller set up, never', () => {
   });
 
   it('a replayed SET reset on the fresh connection is replayed again, and the session keeps retrying reads afterwards', async () => {
-    const held = await pool().getConnection();
     const set = "SET time_zone = '+05:00'";
-    await held.query(set);
     const read = 'SELECT @@session.time_zone AS tz, 1 AS n';
-    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(read) });
-    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(set) });
+    const held = await replaysLostUnder(read, set, 1);
     expect((await held.query(read))[0]).toEqual([{ tz: '+05:00', n: 1 }]);
     expect(proxy.fired('reset-before-answer')).toBe(2);
     const later = 'SELECT @@session.time_zone AS tz, 2 AS n';
@@ -182,12 +191,9 @@ describe('inside a transaction or a session the caller set up, never', () => {
   });
 
   it('a read waiting behind replays lost on fresh connections spends no attempt of its own: only its sends count', async () => {
-    const held = await pool({ attempts: 2 }).getConnection();
     const set = "SET time_zone = '+06:00'";
-    await held.query(set);
     const read = 'SELECT @@session.time_zone AS tz, 3 AS n';
-    proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly(read) });
-    proxy.fault({ kind: 'reset-before-answer', count: 3, match: exactly(set) });
+    const held = await replaysLostUnder(read, set, 3, { attempts: 2 });
     expect((await held.query(read))[0]).toEqual([{ tz: '+06:00', n: 3 }]);
     expect(proxy.fired('reset-before-answer')).toBe(4);
     // One send lost (read-lost), then three fresh connections lost under the replay before the read went out.

@@ -42,7 +42,7 @@ export function describeStack(frames: readonly Frame[]): { stack: string[]; culp
  * one capture: the Debugger domain slows the main thread several times, and a session left
  * connected at exit makes Node print "Waiting for the debugger to disconnect...".
  *
- * With `hold`, the thread stays paused once its stack is taken, until `release()` or `exit()`:
+ * With `hold`, the thread stays paused once its stack is taken, until `cancel()` or `exit()`:
  * the exit of an `'exit'` action then runs inside the pause. It cannot wait for another interrupt:
  * on Node 22 a loop resumed after a pause goes on retrying its on-stack replacement and never
  * serves an inspector message again.
@@ -52,7 +52,6 @@ export class MainThreadCapture {
   #finish: (stack: TakenStack | undefined) => void = () => {};
   /** The session while the main thread stands paused for `hold`. */
   #held: Session | undefined;
-  #exiting = false;
 
   constructor(valid: () => boolean, hold = false) {
     const session = connect();
@@ -94,32 +93,29 @@ export class MainThreadCapture {
     });
   }
 
-  /** Drops a pause that has not landed, or lets the held one go. */
+  /** Drops a pause that has not landed, or lets the held one go (not once the exit runs in it). */
   cancel(): void {
     this.#held = undefined;
     this.#finish(undefined);
   }
 
-  /** Lets a held pause go, unless the exit runs in it: the main thread runs on. */
-  release(): void {
-    if (!this.#exiting) this.cancel();
-  }
-
   /**
    * Ends the process with `code` through `process.exit` on the main thread: inside the held pause
-   * when there is one, else as soon as the thread runs JS.
+   * when there is one (which then stays held), else as soon as the thread runs JS.
    */
   exit(code: number): void {
     const held = this.#held;
-    this.#exiting = held !== undefined;
-    if (held) held.post('Runtime.evaluate', { expression: `process.exit(${code})` }, () => {});
-    else evaluateOnMainThread(`process.exit(${code})`);
+    if (!held) return exitMainThread(code);
+    this.#finish = () => {};
+    held.post('Runtime.evaluate', { expression: exitExpression(code) }, () => {});
   }
 }
 
-/** Runs `expression` on the main thread as soon as it runs JS, even inside a busy loop. */
-export function evaluateOnMainThread(expression: string): void {
-  connect()?.post('Runtime.evaluate', { expression }, () => {});
+const exitExpression = (code: number) => `process.exit(${code})`;
+
+/** Runs `process.exit(code)` on the main thread as soon as it runs JS, even inside a busy loop. */
+export function exitMainThread(code: number): void {
+  connect()?.post('Runtime.evaluate', { expression: exitExpression(code) }, () => {});
 }
 
 function connect(): Session | undefined {

@@ -1,8 +1,5 @@
-import { evaluateOnMainThread } from './capture.js';
+import { exitMainThread } from './capture.js';
 import type { ExitConfig } from './protocol.js';
-
-/** Runs `process.exit(code)` on the main thread while it is stuck (a held capture's, or a fresh interrupt). */
-export type ExitMain = (code: number) => void;
 
 /**
  * Ends the whole process from the watchdog thread, even while the main thread is stuck. An exit
@@ -16,7 +13,7 @@ export function endProcess(
   exit: ExitConfig,
   loopRuns: boolean,
   askMain: (code: number) => void,
-  exitStuck: ExitMain = (code) => evaluateOnMainThread(`process.exit(${code})`),
+  exitStuck: (code: number) => void = exitMainThread,
 ): void {
   if ('signal' in exit) process.kill(process.pid, exit.signal);
   else if (loopRuns) askMain(exit.code);

@@ -159,7 +159,7 @@ async function onBlocked(thread: Watched, episode: Episode, detectedAt: number):
   ]);
   if (quick) {
     finish({ ...base, capture: 'inspector', ...describeStack(quick.frames) }, undefined, capture);
-    return capture.release();
+    return capture.cancel(); // lets a held pause go, unless the exit runs in it
   }
   // Not paused in time: the thread is in native code or a syscall. Report the kernel's view now;
   // the pause stays asked for and lands as the thread comes back to JS.
