@@ -105,4 +105,19 @@ describe('the watchdog flag', () => {
     expect(child.stderr).toMatch(/event loop blocked in rebuildIndexSynchronously/);
     expect(readdirSync(dir)).toHaveLength(1);
   });
+
+  it('with the flag every worker thread is watched too: one that blocks is named, with the function', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bulwark-watchdog-'));
+    const child = spawnNode(fixture('busy-worker.mjs'), {
+      cwd,
+      execArgv: ['--import', 'bulwark/register'],
+      env: { BULWARK_WATCHDOG: JSON.stringify({ stallMs: 500, reportDir: dir }) },
+    });
+    children.push(child);
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    // Node 22+ tells a thread its Worker's name; on Node 20 it goes by its threadId.
+    const name = 'threadName' in (await import('node:worker_threads')) ? 'indexer' : 'worker \\d+';
+    expect(child.stderr).toMatch(new RegExp(`worker thread "${name}" blocked in rebuildShardSynchronously \\(`));
+    expect(readdirSync(dir)).toEqual([expect.stringMatching(/-blocked-thread\d+\.json$/)]);
+  });
 });

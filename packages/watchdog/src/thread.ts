@@ -1,4 +1,5 @@
 import { readlinkSync } from 'node:fs';
+import * as threads from 'node:worker_threads';
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import { GuardHandle, checkOptions, checkString, unrefInterval } from '@bulwark/core';
 import { MainThreadWatchError } from './errors.js';
@@ -38,7 +39,7 @@ export class ThreadBeacon {
 }
 
 export interface WatchThreadOptions {
-  /** Name in reports. @default the Worker's `name` option, else `worker <threadId>` */
+  /** Name in reports. @default the Worker's `name` option (Node 22+), else `worker <threadId>` */
   readonly name?: string;
 }
 
@@ -91,5 +92,11 @@ export class WatchedThread extends GuardHandle<Record<never, object>> {
 export function watchThread(options: WatchThreadOptions = {}): WatchedThread {
   if (isMainThread) throw new MainThreadWatchError();
   const o = checkOptions('watchThread options', options, ['name']);
-  return new WatchedThread(checkString('name', o.name ?? `worker ${threadId}`));
+  return new WatchedThread(checkString('name', o.name ?? (workerName() || `worker ${threadId}`)));
+}
+
+/** The `name` the Worker was created with: Node 22+ tells it (24+ says `WorkerThread` for none). */
+function workerName(): string | undefined {
+  const name = (threads as { threadName?: string }).threadName;
+  return name === 'WorkerThread' ? undefined : name;
 }

@@ -3,7 +3,7 @@
 // It sleeps until the next moment a stall could be due (Atomics.waitAsync with a timeout), never on
 // a fixed poll.
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
-import { MainThreadCapture, type TakenStack, describeStack } from './capture.js';
+import { type TakenStack, ThreadCapture, describeStack } from './capture.js';
 import { endProcess } from './exit.js';
 import { readKernelState, threadAlive } from './kernel.js';
 import { probeOnce } from './probe.js';
@@ -35,7 +35,7 @@ interface Watched {
 interface Episode {
   readonly since: number;
   readonly beats: number;
-  capture?: MainThreadCapture;
+  capture?: ThreadCapture;
   /** Settles once the stall event is final (posted). */
   done?: Promise<void>;
 }
@@ -146,13 +146,9 @@ async function onBlocked(thread: Watched, episode: Episode, detectedAt: number):
     ...serving(reader),
     action: config.action,
   };
-  if (info.threadId !== 0) {
-    const kernel = spare.use(() => readKernelState(info.tid));
-    return finish({ ...base, stack: [], capture: kernel?.syscall !== undefined ? 'syscall' : 'none', kernel });
-  }
-  // An exit with a code runs inside the pause that took the stack (see MainThreadCapture).
-  const hold = config.action === 'exit' && 'code' in config.exit;
-  const capture = (episode.capture = new MainThreadCapture(() => reader.beats() === episode.beats, hold));
+  // An exit with a code runs inside the pause that took the main thread's stack (see ThreadCapture).
+  const hold = info.threadId === 0 && config.action === 'exit' && 'code' in config.exit;
+  const capture = (episode.capture = new ThreadCapture(info.threadId, () => reader.beats() === episode.beats, hold));
   const quick = await Promise.race([
     capture.taken,
     new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), config.captureTimeoutMs)),
@@ -267,14 +263,14 @@ async function onDeaf(probed: ProbeTarget, main: Watched): Promise<void> {
   if (kick?.helped) onAnswer();
 }
 
-function finish(event: StallEvent, probeLabel?: string, capture?: MainThreadCapture): void {
+function finish(event: StallEvent, probeLabel?: string, capture?: ThreadCapture): void {
   const reportPath = reports.write(fileKind(event), reportBody(event, { stallMs: config.stallMs, probe: probeLabel }));
   post({ type: 'stall', event: { ...event, reportPath } });
   act(event, capture);
 }
 
 /** The configured action; a stuck main thread is ended through its capture (inside the held pause). */
-function act(event: StallEvent, capture?: MainThreadCapture): void {
+function act(event: StallEvent, capture?: ThreadCapture): void {
   if (event.action !== 'exit') return;
   const askMain = (code: number) => post({ type: 'exit', code });
   endProcess(config.exit, event.kind === 'deaf', askMain, capture && ((code) => capture.exit(code)));

@@ -92,19 +92,36 @@ describe('every stuck kind is detected, classified, and named', () => {
     expect(after[0]!.report.stackTakenAfterMs).toBeGreaterThan(0);
   });
 
-  it('a blocked worker thread is reported by its name, with its state, while the main thread runs on', async () => {
+  it('a blocked worker thread is reported by its name, stack and state, while the main thread runs on', async () => {
     const { child, report } = await stuckIn('worker');
     expect(report).toMatchObject({
       kind: 'blocked',
       thread: { name: 'thumbnailer', threadId: expect.any(Number) },
+      capture: 'inspector',
       state: { image: 'cat.png' },
     });
     expect(report.thread.threadId).not.toBe(0);
-    expect(report.summary).toMatch(/worker thread "thumbnailer" blocked/);
-    expect(report.kernel?.state).toMatch(/^[RD]$/);
+    expect(report.culprit).toMatch(/^resizeImagesForever \(.*thumbnailer\.mjs:\d+:\d+\)$/);
+    expect(report.summary).toMatch(/^worker thread "thumbnailer" blocked in resizeImagesForever /);
     // The main thread was never stuck: its log kept ticking.
     expect(lines(child).filter((l) => l.type === 'tick').length).toBeGreaterThan(0);
   });
+
+  it(
+    "a worker thread in native code: the kernel's view during the stall, its caller named once it comes back to JS",
+    { timeout: 150_000 },
+    async () => {
+      const { report } = await stuckIn('worker', { ITERATIONS: '15000000' });
+      expect(report).toMatchObject({
+        kind: 'blocked',
+        thread: { name: 'thumbnailer' },
+        capture: 'native',
+        kernel: { state: expect.stringMatching(/^[RD]$/) },
+      });
+      expect(report.culprit).toMatch(/^signThumbnailSync \(/);
+      expect(report.stackTakenAfterMs).toBeGreaterThan(0);
+    },
+  );
 
   it('a worker thread that comes back is reported recovered, by name', async () => {
     const { child } = startApp('worker', { BLOCK_MS: '2500', STUCK_AFTER_MS: '300' });
