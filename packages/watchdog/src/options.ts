@@ -22,7 +22,11 @@ export interface ProbeOptions {
   readonly path?: string;
   /** A probe without response headers within this time failed. @default stallMs */
   readonly timeoutMs?: number;
-  /** Time between probes; none is sent while the server answered a real request in the interval. @default Math.max(stallMs, 1000) */
+  /**
+   * Time between probes; none is sent while the server answered a real request in the interval.
+   * After a failed probe the next one follows sooner, after `min(intervalMs, max(stallMs, 1000))`
+   * (HAProxy's `fastinter`). @default Math.max(stallMs, 2000)
+   */
   readonly intervalMs?: number;
   /** Failed probes in a row, with the heartbeat fresh, that make the server deaf. @default 3 */
   readonly failures?: number;
@@ -108,7 +112,7 @@ function resolveProbe(input: ProbeOptions, stallMs: number) {
     server: p.server,
     path: checkString('probe.path', p.path ?? '/', /^\//),
     timeoutMs: checkNumber('probe.timeoutMs', p.timeoutMs ?? stallMs, { min: 10, integer: true }),
-    intervalMs: checkNumber('probe.intervalMs', p.intervalMs ?? Math.max(stallMs, 1000), { min: 10, integer: true }),
+    intervalMs: checkNumber('probe.intervalMs', p.intervalMs ?? Math.max(stallMs, 2000), { min: 10, integer: true }),
     failures: checkNumber('probe.failures', p.failures ?? 3, { min: 1, integer: true }),
   } as const;
 }

@@ -19,6 +19,8 @@ export interface ProbeConfig {
   readonly target?: ProbeTarget;
   readonly timeoutMs: number;
   readonly intervalMs: number;
+  /** How soon a failed probe is followed by the next. */
+  readonly confirmMs: number;
   readonly failures: number;
 }
 

@@ -225,6 +225,8 @@ async function runProbe(probed: ProbeTarget, main: Watched): Promise<void> {
   const beatsBefore = main.reader.beats();
   const result = await probeOnce(probed, config.probe!.timeoutMs);
   server.probing = false;
+  // A server idle and healthy is probed rarely; one that failed a probe is asked again soon.
+  if (!result.ok) server.nextAt = Math.min(server.nextAt, started + config.probe!.confirmMs);
   wakeUp();
   if (result.ok) return onAnswer();
   // Deaf means the loop kept beating through every failed probe; a stalled loop is `blocked`.

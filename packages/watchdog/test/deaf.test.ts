@@ -37,6 +37,16 @@ describe('a deaf server', () => {
     expect(await ticksAfter(child, 500)).toBeGreaterThan(before);
   });
 
+  it('is asked again soon after a failed probe, not a whole interval later', async () => {
+    // Probes every 6 s while healthy; after a failure the next follows in min(6000, max(stallMs, 1000)) = 1 s.
+    const { child } = startApp('hang', { PROBE_INTERVAL_MS: '6000' });
+    children.push(child);
+    const stall = await waitFor(child, 'stall', 60_000);
+    expect(stall.event).toMatchObject({ kind: 'deaf', probeFailures: 3 });
+    // From the first failed probe: ≈ 2.3 s; three probes a whole interval apart would take over 12 s.
+    expect((stall.event as { durationMs: number }).durationMs).toBeLessThan(6000);
+  });
+
   it('is kicked with a signal that has a no-op listener, and the report says whether that helped', async () => {
     const { child, reportDir } = startApp('hang');
     children.push(child);
