@@ -53,10 +53,16 @@ export class ThreadCapture {
   #finish: (stack: TakenStack | undefined) => void = () => {};
   /** The link while the main thread stands paused for `hold`. */
   #held: Link | undefined;
+  /** False once the thread proved out of the inspector's reach: no stack will come. */
+  reachable = true;
 
   /** `threadId` is Node's: 0 for the main thread. */
   constructor(threadId: number, valid: () => boolean, hold = false) {
-    const link = threadId === 0 ? mainLink() : workerLink(threadId);
+    const unreachable = () => {
+      this.reachable = false;
+      this.#finish(undefined);
+    };
+    const link = threadId === 0 ? mainLink() : workerLink(threadId, unreachable);
     this.taken = new Promise((resolve) => {
       if (!link) return resolve(undefined);
       const urls = new Map<string, string>();
@@ -146,9 +152,10 @@ function mainLink(): Link | undefined {
  * A worker thread's inspector, reached through the main thread's: its `NodeWorker` domain attaches
  * a session to every worker of the process and carries protocol messages to and from them. Like
  * the main thread, a worker serves them as soon as it runs JS, even inside a busy loop. Node titles
- * a worker `[worker <threadId>] <name>`; commands wait until that one is attached.
+ * a worker `[worker <threadId>] <name>`; commands wait until that one is attached. Every worker is
+ * attached before `NodeWorker.enable` answers: one still missing then is gone (`unreachable`).
  */
-function workerLink(threadId: number): Link | undefined {
+function workerLink(threadId: number, unreachable: () => void): Link | undefined {
   const session = connect();
   if (!session) return undefined;
   const tag = `[worker ${threadId}]`;
@@ -172,7 +179,9 @@ function workerLink(threadId: number): Link | undefined {
     replies.delete(message.id);
     reply?.(message.error, message.result);
   });
-  session.post('NodeWorker.enable', { waitForDebuggerOnStart: false }, () => {});
+  session.post('NodeWorker.enable', { waitForDebuggerOnStart: false }, () => {
+    if (sessionId === undefined) unreachable();
+  });
   return {
     post(method, params, reply) {
       replies.set(++lastId, reply);

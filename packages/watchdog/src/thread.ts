@@ -1,4 +1,5 @@
 import { readlinkSync } from 'node:fs';
+// `threadName` (Node 22+) is read off the namespace: a named import of it fails on Node 20.
 import * as threads from 'node:worker_threads';
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import { GuardHandle, checkOptions, checkString, unrefInterval } from '@bulwark/core';
