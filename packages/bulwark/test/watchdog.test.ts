@@ -93,28 +93,27 @@ describe('the watchdog flag', () => {
     });
   });
 
-  it('-r bulwark/register watches a CommonJS app and names the function that blocked it', async () => {
+  /** `app` under the flag (stallMs 500), run to its end; its reports go to `dir`. */
+  async function blockedUnderFlag(app: string, preload: string[]) {
     const dir = mkdtempSync(join(tmpdir(), 'bulwark-watchdog-'));
-    const child = spawnNode(fixture('busy.cjs'), {
+    const child = spawnNode(fixture(app), {
       cwd,
-      execArgv: ['-r', 'bulwark/register'],
+      execArgv: preload,
       env: { BULWARK_WATCHDOG: JSON.stringify({ stallMs: 500, reportDir: dir }) },
     });
     children.push(child);
     expect(await child.exited).toEqual({ code: 0, signal: null });
+    return { child, dir };
+  }
+
+  it('-r bulwark/register watches a CommonJS app and names the function that blocked it', async () => {
+    const { child, dir } = await blockedUnderFlag('busy.cjs', ['-r', 'bulwark/register']);
     expect(child.stderr).toMatch(/event loop blocked in rebuildIndexSynchronously/);
     expect(readdirSync(dir)).toHaveLength(1);
   });
 
   it('with the flag every worker thread is watched too: one that blocks is named, with the function', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bulwark-watchdog-'));
-    const child = spawnNode(fixture('busy-worker.mjs'), {
-      cwd,
-      execArgv: ['--import', 'bulwark/register'],
-      env: { BULWARK_WATCHDOG: JSON.stringify({ stallMs: 500, reportDir: dir }) },
-    });
-    children.push(child);
-    expect(await child.exited).toEqual({ code: 0, signal: null });
+    const { child, dir } = await blockedUnderFlag('busy-worker.mjs', ['--import', 'bulwark/register']);
     // Node 22+ tells a thread its Worker's name; on Node 20 it goes by its threadId.
     const name = 'threadName' in (await import('node:worker_threads')) ? 'indexer' : 'worker \\d+';
     expect(child.stderr).toMatch(new RegExp(`worker thread "${name}" blocked in rebuildShardSynchronously \\(`));

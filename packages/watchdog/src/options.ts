@@ -106,13 +106,16 @@ function resolveProbe(input: ProbeOptions, stallMs: number) {
   if (p.socketPath !== undefined) checkString('probe.socketPath', p.socketPath);
   if (p.server !== undefined && p.server !== 'first' && typeof (p.server as { address?: unknown }).address !== 'function')
     throw new InvalidOptionError('probe.server', p.server, "an http.Server or https.Server, or 'first'");
+  const intervalMs = checkNumber('probe.intervalMs', p.intervalMs ?? Math.max(stallMs, 2000), { min: 10, integer: true });
   return {
     url: p.url,
     socketPath: p.socketPath,
     server: p.server,
     path: checkString('probe.path', p.path ?? '/', /^\//),
     timeoutMs: checkNumber('probe.timeoutMs', p.timeoutMs ?? stallMs, { min: 10, integer: true }),
-    intervalMs: checkNumber('probe.intervalMs', p.intervalMs ?? Math.max(stallMs, 2000), { min: 10, integer: true }),
+    intervalMs,
+    // Not an option: how soon a failed probe is followed by the next.
+    confirmMs: Math.min(intervalMs, Math.max(stallMs, 1000)),
     failures: checkNumber('probe.failures', p.failures ?? 3, { min: 1, integer: true }),
   } as const;
 }

@@ -132,7 +132,7 @@ function workerConfig(o: ResolvedOptions, shared: SharedArrayBuffer, wake: Share
       target,
       timeoutMs: o.probe.timeoutMs,
       intervalMs: o.probe.intervalMs,
-      confirmMs: Math.min(o.probe.intervalMs, Math.max(o.stallMs, 1000)),
+      confirmMs: o.probe.confirmMs,
       failures: o.probe.failures,
     },
     action: typeof o.onStall === 'function' ? 'call' : o.onStall,

@@ -157,12 +157,13 @@ async function onBlocked(thread: Watched, episode: Episode, detectedAt: number):
     finish({ ...base, capture: 'inspector', ...describeStack(quick.frames) }, undefined, capture);
     return capture.cancel(); // lets a held pause go, unless the exit runs in it
   }
+  // Not paused in time: the thread is in native code or a syscall (a worker out of the inspector's
+  // reach may be running JS: no claim of native code there). Report the kernel's view now; the
+  // pause stays asked for and lands as the thread comes back to JS.
   const kernel = spare.use(() => readKernelState(info.tid));
-  // A worker out of the inspector's reach: the kernel's view only, and no claim about native code.
-  if (!capture.reachable) return finish({ ...base, stack: [], capture: kernel?.syscall !== undefined ? 'syscall' : 'none', kernel });
-  // Not paused in time: the thread is in native code or a syscall. Report the kernel's view now;
-  // the pause stays asked for and lands as the thread comes back to JS.
-  const event: StallEvent = { ...base, stack: [], capture: kernel?.syscall !== undefined ? 'syscall' : kernel ? 'native' : 'none', kernel };
+  const where = kernel?.syscall !== undefined ? 'syscall' : kernel && capture.reachable ? 'native' : 'none';
+  const event: StallEvent = { ...base, stack: [], capture: where, kernel };
+  if (!capture.reachable) return finish(event);
   const reportPath = reports.write(fileKind(event), reportBody(event, { stallMs: config.stallMs, stackPending: true }));
   act(event, capture);
   const late = await capture.taken;
