@@ -14,7 +14,7 @@ import { percentile, printTable } from './report.mjs';
 
 const require = createRequire(import.meta.url);
 const concurrency = 8;
-const rounds = 6;
+const rounds = 10;
 const warmupMs = 2500;
 const measureMs = 2000;
 

@@ -45,8 +45,9 @@ export function sessionEffect(sql: string): SessionEffect {
 
 /** The session effect of `sql`, and for `replay` the name of what it sets (a later SET of it replaces it). */
 export function sessionChange(sql: string): { readonly effect: SessionEffect; readonly key: string } | undefined {
-  // Most statements are plain SELECTs: decide those without normalizing.
-  if (/^\s*select\b/i.test(sql) && !/get_lock|setval|nextval|@/i.test(sql)) return undefined;
+  // Most statements are plain SELECTs: decide those without normalizing (no variable, no call:
+  // then none of the functions below either).
+  if (/^\s*select\b/i.test(sql) && !sql.includes('@') && (!sql.includes('(') || !/get_lock|setval|nextval/i.test(sql))) return undefined;
   const text = normalize(sql).replace(/;\s*$/, '');
   if (/^(START\s+TRANSACTION|BEGIN\b(?!\s+NOT\s+ATOMIC)|XA\s+(START|BEGIN))/.test(text)) return { effect: 'begin', key: '' };
   if (/^SET\s+(@@(SESSION\.)?|SESSION\s+|LOCAL\s+)?AUTOCOMMIT\s*=\s*(0|OFF|FALSE)$/.test(text)) return { effect: 'begin', key: '' };

@@ -301,8 +301,9 @@ const poolHooks: Record<string, (original: Method) => Method> = {
       const marked = this as unknown as Marked;
       const gated = marked[kGate] === true;
       marked[kGate] = false;
+      // A free connection is handed over as it is (a dead one is found when a statement is added to it).
+      if (policy === undefined || (!gated && this._freeConnections.length > 0 && !this._closed)) return original.call(this, callback);
       const open = (cb: typeof callback) => (original as (cb: typeof callback) => void).call(this, cb);
-      if (policy === undefined) return open(callback);
       if (gated && policy.resource) return gatedConnection(policy, (cb) => connectWithRetries(policy, open, cb), callback);
       return connectWithRetries(policy, open, callback);
     },
@@ -312,12 +313,13 @@ const poolHooks: Record<string, (original: Method) => Method> = {
 
 /** Marks the pool's next getConnection (made synchronously inside query/execute) as one statement's. */
 function gate(original: Method): Method {
-  return function gated(this: Pool, ...args: unknown[]) {
+  // mysql2's pool.query and pool.execute take (sql, values, cb), so the hook does too.
+  return function gated(this: Pool, sql: unknown, values: unknown, cb: unknown) {
     const marked = this as unknown as Marked;
-    if (!poolPolicy(this)?.resource) return original.apply(this, args as never[]);
+    if (!poolPolicy(this)?.resource) return original.call(this, sql, values, cb);
     marked[kGate] = true;
     try {
-      return original.apply(this, args as never[]);
+      return original.call(this, sql, values, cb);
     } finally {
       marked[kGate] = false;
     }

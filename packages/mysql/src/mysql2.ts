@@ -56,6 +56,8 @@ export interface Pool extends EventEmitter {
   config: { connectionConfig: ConnectionConfig };
   getConnection(callback: (error: Error | null, connection: Connection) => void): void;
   _closed?: boolean;
+  /** The connections waiting in the pool for a caller. */
+  _freeConnections: { readonly length: number };
 }
 
 /** A Query or an Execute: the commands that carry SQL. */
