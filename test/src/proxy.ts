@@ -6,13 +6,16 @@ import { type Server, type Socket, connect, createServer } from 'node:net';
  * handshake) or to a new connection:
  * - `reset-before-answer`: forward the request, then reset the client before any byte of the answer
  *   (the story's moment: the server may well have executed it);
+ * - `close-before-answer`: forward the request, then close the client cleanly (a FIN, no reset)
+ *   before any byte of the answer, as a server closing the session on it would;
  * - `reset-after-bytes`: forward the request, pass `bytes` bytes of the answer, then reset;
  * - `delay`: hold the request for `ms` before forwarding it;
  * - `blackhole`: swallow the request and never answer;
  * - `close-on-connect`: accept a connection and close it at once;
  * - `hang-on-connect`: accept a connection and never answer (no greeting).
  */
-export type FaultKind = 'reset-before-answer' | 'reset-after-bytes' | 'delay' | 'blackhole' | 'close-on-connect' | 'hang-on-connect';
+export type FaultKind =
+  'reset-before-answer' | 'close-before-answer' | 'reset-after-bytes' | 'delay' | 'blackhole' | 'close-on-connect' | 'hang-on-connect';
 
 export interface FaultRule {
   readonly kind: FaultKind;
@@ -197,6 +200,11 @@ class Pair {
       case 'reset-before-answer':
         this.server.end(packet);
         this.client.resetAndDestroy();
+        return;
+      case 'close-before-answer':
+        this.server.removeAllListeners('data'); // the answer never reaches the client
+        this.server.end(packet);
+        this.client.end();
         return;
       case 'reset-after-bytes':
         this.#answerBudget = Math.max(1, rule.bytes ?? 1);

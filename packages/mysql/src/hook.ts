@@ -113,8 +113,9 @@ const connectionHooks: Record<string, (original: Method) => Method> = {
         publish('mysql', 'dead-connection', { threadId: this.threadId ?? 0 });
         return routeClosed(this, command, policy, (c) => (original as (c: Command) => Command).call(this, c));
       }
+      const opening = existingSession(this) === undefined;
       const session = sessionOf(this);
-      stamp(command, session.pinned());
+      stamp(command, session.pinned(), opening);
       if (usesPreparedHandle(command)) session.pin();
       session.track(command.sql ?? '');
       return original.call(this, command as never);
@@ -180,7 +181,7 @@ function routeClosed(connection: Connection, command: Command, policy: Policy, r
   const movable =
     session.takenOver(connection) !== undefined || (unnoticed && policy.retry && !session.pinned() && !usesPreparedHandle(command));
   if (!movable) return refuseWithFacts();
-  if (isStatement(command)) stamp(command, session.pinned());
+  if (isStatement(command)) stamp(command, session.pinned(), false);
   session.route(connection, { deliver: (fresh) => fresh.addCommand(command), fail: () => refuse(command) }, 0);
   return command;
 }

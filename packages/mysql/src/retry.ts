@@ -3,7 +3,7 @@ import { classify, sessionChange } from './classify.js';
 import type { Command } from './mysql2.js';
 import { usesPreparedHandle } from './mysql2.js';
 import type { Policy, RetryInfo } from './options.js';
-import { type BulwarkFacts, type GiveUpReason, type MysqlError, neverSent, withFacts } from './transient.js';
+import { type BulwarkFacts, type GiveUpReason, type MysqlError, closedInOrder, neverSent, withFacts } from './transient.js';
 
 const kAttempt = Symbol('bulwark.mysql.attempt');
 interface Attempt {
@@ -14,18 +14,23 @@ interface Attempt {
   readonly started: number;
   /** What pinned the session when the statement was issued (its own effect does not pin itself). */
   readonly pinned: GiveUpReason | undefined;
+  /** The first statement issued on its connection: nothing had been answered on it yet. */
+  readonly opening: boolean;
   /** The error the statement first met: what the caller gets if the retries do not succeed. */
   first?: unknown;
 }
 type Stamped = Command & { [kAttempt]?: Attempt };
 
-/** Notes when a statement was first issued (the deadline runs from there, on a monotonic clock) and what pinned its session then. */
-export function stamp(command: Command, pinned: GiveUpReason | undefined): void {
-  (command as Stamped)[kAttempt] ??= { tries: 1, started: performance.now(), pinned };
+/**
+ * Notes when a statement was first issued (the deadline runs from there, on a monotonic clock),
+ * what pinned its session then, and whether it opened its connection's conversation.
+ */
+export function stamp(command: Command, pinned: GiveUpReason | undefined, opening: boolean): void {
+  (command as Stamped)[kAttempt] ??= { tries: 1, started: performance.now(), pinned, opening };
 }
 
 function attemptOf(command: Command): Attempt {
-  return ((command as Stamped)[kAttempt] ??= { tries: 1, started: performance.now(), pinned: undefined });
+  return ((command as Stamped)[kAttempt] ??= { tries: 1, started: performance.now(), pinned: undefined, opening: false });
 }
 
 /**
@@ -59,6 +64,10 @@ export function verdict(command: Command, error: unknown, policy: Policy): GiveU
   if (pinned) return pinned;
   const wasSent = sent(command, error);
   if (wasSent && kindOf(command) !== 'read') return 'write-in-doubt';
+  // A connection that dies of age or of a failover had answered before. A server that closes a
+  // new connection in order on its first statement is answering that statement: sent again, it
+  // would close the next connection too (a query of death takes every replica it is sent to).
+  if (wasSent && attempt.opening && closedInOrder(error)) return 'closed-on-first-statement';
   // Only a send spends an attempt: a statement that waited behind others on a connection that died
   // (a session's replayed SET, another statement) is bounded by the deadline alone.
   const spent = wasSent && attempt.tries >= policy.attempts;

@@ -1,7 +1,8 @@
 import { type GiveUpFacts, addGiveUpFacts, isBulwarkError } from '@bulwark/core';
 
 /** Why a failed statement was not retried (`err.bulwark.reason`). */
-export type GiveUpReason = 'write-in-doubt' | 'in-transaction' | 'rows-delivered' | 'attempts-exhausted' | 'not-transient';
+export type GiveUpReason =
+  'write-in-doubt' | 'in-transaction' | 'rows-delivered' | 'closed-on-first-statement' | 'attempts-exhausted' | 'not-transient';
 
 /** What `err.bulwark` holds on a failure the guard let through: core's one shape. */
 export type BulwarkFacts = GiveUpFacts<GiveUpReason>;
@@ -34,6 +35,11 @@ const lostCodes = new Set([
   'ER_CLIENT_INTERACTION_TIMEOUT',
 ]);
 const closedState = /^Can't (add new command|write) (when connection is )?in closed state/;
+
+/** True when the server closed the connection in order (a FIN, no error packet, no reset). */
+export function closedInOrder(error: unknown): boolean {
+  return (error as MysqlError | undefined)?.code === 'PROTOCOL_CONNECTION_LOST';
+}
 
 /** True when `error` says the connection died, so the statement may be sent again elsewhere. */
 export function isTransient(error: unknown): boolean {

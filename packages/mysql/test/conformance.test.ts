@@ -198,6 +198,27 @@ describe("6. a failure that is not retried is mysql2's own error, and nothing qu
   });
 });
 
+describe('6a. a new connection the server closes in order on its first statement (test-connect-sha1)', () => {
+  it("that read is not sent again and gets mysql2's own error; the statements queued behind it were never sent and are", async () => {
+    const c = connection();
+    const before = proxy.counts.commands;
+    proxy.fault({ kind: 'close-before-answer', count: 1, match: exactly('SELECT 1+1 AS n') });
+    const outcomes = await Promise.all(
+      ['SELECT 1+1 AS n', 'SELECT 1+2 AS n', 'SELECT 1+3 AS n'].map((sql) =>
+        call((cb) => c.query(sql, cb)).then(
+          (rows) => rows,
+          (e: Error) => e,
+        ),
+      ),
+    );
+    expect(outcomes[0]).toMatchObject({ fatal: true, code: 'PROTOCOL_CONNECTION_LOST' });
+    expect((outcomes[0] as { bulwark?: object }).bulwark).toEqual({ attempts: 1, retried: false, reason: 'closed-on-first-statement' });
+    expect(outcomes.slice(1)).toEqual([[{ n: 3 }], [{ n: 4 }]]);
+    // The closed read once; the two behind it once each, on the fresh connection.
+    expect(proxy.counts.commands - before).toBe(3);
+  });
+});
+
 describe('6b. a connection that closes during its handshake', () => {
   it('the queued statement gets the error in its callback, as in mysql2, and the connection emits none', async () => {
     proxy.fault({ kind: 'close-on-connect' });

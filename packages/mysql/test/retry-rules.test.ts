@@ -92,6 +92,23 @@ describe('the request was sent and no byte of the answer arrived', () => {
     expect(retries).toEqual([]);
   });
 
+  it('a read the server closes in order on a new connection before any answer is not sent again; on a connection that answered before it is', async () => {
+    const opening = 'SELECT n FROM rules WHERE id = 1';
+    proxy.fault({ kind: 'close-before-answer', count: 1, match: exactly(opening) });
+    const error = await failure(pool().query(opening));
+    expect(error.code).toBe('PROTOCOL_CONNECTION_LOST');
+    expect(error.bulwark).toEqual({ attempts: 1, retried: false, reason: 'closed-on-first-statement' });
+    expect(retries).toEqual([]);
+    // The same close on a connection that has answered before: a server's idle timeout, a failover.
+    const p = pool();
+    await p.query('SELECT 1');
+    const later = 'SELECT n FROM rules WHERE id = 2';
+    proxy.fault({ kind: 'close-before-answer', count: 1, match: exactly(later) });
+    expect((await p.query(later))[0]).toEqual([{ n: expect.any(Number) }]);
+    expect(retries).toMatchObject([{ why: 'read-lost', code: 'PROTOCOL_CONNECTION_LOST' }]);
+    expect(proxy.fired('close-before-answer')).toBe(2);
+  });
+
   it('execute() follows the same rules as query(); a write lost at its PREPARE was never run and is sent again', async () => {
     const p = pool();
     proxy.fault({ kind: 'reset-before-answer', count: 1, match: exactly('SELECT n FROM rules WHERE id = ?') });

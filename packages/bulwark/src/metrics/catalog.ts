@@ -46,7 +46,7 @@ export const catalog = {
     'bulwark_mysql_give_ups_total',
     'bulwark.mysql.give_ups',
     '{statement}',
-    'Statements failed on a lost connection and not retried, by reason (write-in-doubt, in-transaction, rows-delivered, attempts-exhausted).',
+    'Statements failed on a lost connection and not retried, by reason (write-in-doubt, in-transaction, rows-delivered, closed-on-first-statement, attempts-exhausted).',
     { reason: 'bulwark.mysql.give_up.reason', kind: 'bulwark.mysql.statement.kind', code: 'error.type' },
   ),
   mysqlDeadConnections: def(
