@@ -33,6 +33,15 @@ describe('fault proxy', () => {
     conn.destroy();
   });
 
+  it('closes in order after the request, before the answer: raw mysql2 sees the server close the connection', async () => {
+    proxy.clear().fault({ kind: 'close-before-answer', count: 1, match: /^SELECT/ });
+    const conn = await mysql.createConnection(through());
+    const error = await conn.query('SELECT 43 AS answer').catch((e: unknown) => e);
+    expect(error).toMatchObject({ fatal: true, code: 'PROTOCOL_CONNECTION_LOST' });
+    expect(proxy.log.at(-1)).toMatchObject({ kind: 'close-before-answer', sql: 'SELECT 43 AS answer' });
+    conn.destroy();
+  });
+
   it('leaves the handshake alone: the fault waits for the first command', async () => {
     proxy.clear().fault({ kind: 'reset-before-answer', count: 1 });
     const before = proxy.fired();
