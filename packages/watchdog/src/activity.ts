@@ -1,5 +1,6 @@
 import diagnostics_channel from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { probeAgent } from './protocol.js';
 import type { SharedWriter } from './shared.js';
 
@@ -32,4 +33,20 @@ function routeOf(url: string | undefined): string {
   if (url === undefined) return '?';
   const end = url.search(/[?#]/);
   return end === -1 ? url : url.slice(0, end);
+}
+
+/** GC pauses shorter than this are not recorded: a scavenge takes about a millisecond. */
+const gcMinMs = 2;
+
+/**
+ * Records this thread's GC pauses in shared memory, so that a stall can be told to have been
+ * garbage collection. Node reports a pause after it ended (a stall's pauses arrive once it is over).
+ */
+export function followGc(shared: SharedWriter): () => void {
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries())
+      if (entry.duration >= gcMinMs) shared.gcPause(performance.timeOrigin + entry.startTime, entry.duration);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => observer.disconnect();
 }

@@ -3,4 +3,4 @@ export { watchThread, type WatchedThread, type WatchThreadOptions } from './thre
 export { NotMainThreadError, MainThreadWatchError } from './errors.js';
 export { checkWatchdogOptions, type WatchdogOptions, type ProbeOptions, type ExitOptions, type StallAction } from './options.js';
 export type { StallEvent, RecoverEvent, KernelState } from './protocol.js';
-export type { InFlightRequest } from './shared.js';
+export type { GcTime, InFlightRequest } from './shared.js';

@@ -1,4 +1,4 @@
-import type { InFlightRequest } from './shared.js';
+import type { GcTime, InFlightRequest } from './shared.js';
 
 // What the main thread and the watchdog thread tell each other. Plain, structured-cloneable data.
 
@@ -118,6 +118,12 @@ export interface RecoverEvent {
   readonly kind: 'blocked' | 'deaf';
   readonly thread: { readonly name: string; readonly threadId: number };
   readonly durationMs: number;
+  /**
+   * For `blocked`: the garbage collection inside the stall (pauses of 2 ms or more), when there
+   * was any. Node tells GC pauses once they end, so this comes with the recovery, and the report
+   * file is rewritten with it.
+   */
+  readonly gc?: GcTime;
 }
 
 export type FromWorker =

@@ -1,4 +1,5 @@
 import type { StallEvent } from './protocol.js';
+import type { GcTime } from './shared.js';
 
 /**
  * The report file's content: what stalled, for how long, where the thread was, what it was
@@ -7,7 +8,13 @@ import type { StallEvent } from './protocol.js';
  */
 export function reportBody(
   event: StallEvent,
-  context: { readonly stallMs: number; readonly probe?: string; readonly stackPending?: boolean },
+  context: {
+    readonly stallMs: number;
+    readonly probe?: string;
+    readonly stackPending?: boolean;
+    /** Once the thread is back: how long the stall lasted, and the GC pauses inside it. */
+    readonly over?: { readonly lastedMs: number; readonly gc?: GcTime };
+  },
 ): object {
   return {
     report: '@bulwark/watchdog',
@@ -18,14 +25,16 @@ export function reportBody(
     detectedAt: new Date(event.detectedAt).toISOString(),
     writtenAt: new Date().toISOString(),
     durationMs: event.durationMs,
+    lastedMs: context.over?.lastedMs,
     stallMs: context.stallMs,
     capture: event.capture,
-    summary: summarize(event, context.stackPending === true),
+    summary: summarize(event, context.stackPending === true) + gcNote(context.over),
     culprit: event.culprit,
     stack: event.stack,
     stackTakenAfterMs: event.stackTakenAfterMs,
     stackPending: context.stackPending || undefined,
     kernel: event.kernel,
+    gc: context.over?.gc,
     requests: event.requests,
     moreRequests: event.moreRequests || undefined,
     state: event.state,
@@ -67,4 +76,12 @@ function summarize(event: StallEvent, stackPending: boolean): string {
   }
   if (event.capture === 'native' && k) return `${who} blocked in ${nativeWhat}; kernel state ${k.state}${later}${serving}`;
   return `${who} blocked; no stack${k ? ` (kernel state ${k.state}, running JS or native code)` : ''}${later}${serving}`;
+}
+
+// GC that took a fifth of the stall or more is named in the summary; less is only in `gc`.
+function gcNote(over: { readonly lastedMs: number; readonly gc?: GcTime } | undefined): string {
+  const gc = over?.gc;
+  if (!gc || gc.ms < over.lastedMs / 5) return '';
+  const pauses = `${gc.pauses} ${gc.pauses === 1 ? 'pause' : 'pauses'}, the longest ${gc.longestMs} ms`;
+  return `; garbage collection took ${gc.ms} ms of its ${over.lastedMs} ms (${pauses})`;
 }

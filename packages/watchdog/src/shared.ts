@@ -2,9 +2,11 @@
 // thread during it (the writer is stuck then, so the reader sees what was there when it stopped).
 //
 // bytes 0-7    beat time (epoch ms, BigInt64)       8   beat count      12  wake wanted
-//       16     answered HTTP requests               20  state length
+//       16     answered HTTP requests               20  state length    24  overflowed requests
+//       28     GC pauses recorded
 //       64-    request slots: 8 startedAt, 4 length, 116 bytes of "METHOD /route"
-//       after  the app's state as JSON
+//       then   the app's state as JSON
+//       then   GC pause slots, a ring: 8 start (epoch ms, Float64), 8 duration (ms, Float64)
 
 const headerBytes = 64;
 const slotBytes = 128;
@@ -13,7 +15,10 @@ const textBytes = slotBytes - 12;
 export const requestSlots = 32;
 const stateBytes = 2048;
 const stateOffset = headerBytes + requestSlots * slotBytes;
-export const sharedBytes = stateOffset + stateBytes;
+/** GC pauses kept: the latest ones. */
+const gcSlots = 64;
+const gcOffset = stateOffset + stateBytes;
+export const sharedBytes = gcOffset + gcSlots * 16;
 
 const enum Cell {
   beatCount = 2,
@@ -21,6 +26,7 @@ const enum Cell {
   answered = 4,
   stateLength = 5,
   overflow = 6,
+  gcPauses = 7,
 }
 
 const encoder = new TextEncoder();
@@ -34,12 +40,20 @@ export interface InFlightRequest {
   readonly ms: number;
 }
 
+/** The garbage collection inside a stall: how many pauses, how long in all, the longest. */
+export interface GcTime {
+  readonly pauses: number;
+  readonly ms: number;
+  readonly longestMs: number;
+}
+
 /** The writer's side, on the watched thread. */
 export class SharedWriter {
   readonly #time: BigInt64Array;
   readonly #cells: Int32Array;
   readonly #bytes: Uint8Array;
   readonly #slotTimes: BigInt64Array;
+  readonly #gc: Float64Array;
   readonly #free: number[] = Array.from({ length: requestSlots }, (_, i) => requestSlots - 1 - i);
 
   constructor(
@@ -50,6 +64,7 @@ export class SharedWriter {
     this.#cells = new Int32Array(buffer, 0, headerBytes / 4);
     this.#bytes = new Uint8Array(buffer);
     this.#slotTimes = new BigInt64Array(buffer);
+    this.#gc = new Float64Array(buffer, gcOffset, gcSlots * 2);
   }
 
   beat(): void {
@@ -86,6 +101,14 @@ export class SharedWriter {
     this.#free.push(slot);
   }
 
+  /** Records a GC pause (the oldest of the ring makes room). */
+  gcPause(startedAt: number, ms: number): void {
+    const slot = Atomics.load(this.#cells, Cell.gcPauses) % gcSlots;
+    this.#gc[slot * 2] = startedAt;
+    this.#gc[slot * 2 + 1] = ms;
+    Atomics.add(this.#cells, Cell.gcPauses, 1);
+  }
+
   /** Stores `state` as JSON; what does not fit in 2 KB is replaced by a note saying so. */
   setState(state: unknown): void {
     let text = state === undefined ? '' : JSON.stringify(state);
@@ -102,11 +125,32 @@ export class SharedReader {
   readonly #bytes: Uint8Array;
   readonly #slotTimes: BigInt64Array;
 
+  readonly #gc: Float64Array;
+
   constructor(readonly buffer: SharedArrayBuffer) {
     this.#time = new BigInt64Array(buffer, 0, 1);
     this.#cells = new Int32Array(buffer, 0, headerBytes / 4);
     this.#bytes = new Uint8Array(buffer);
     this.#slotTimes = new BigInt64Array(buffer);
+    this.#gc = new Float64Array(buffer, gcOffset, gcSlots * 2);
+  }
+
+  /** The recorded GC pauses, as far as they fell between `from` and `to` (epoch ms). */
+  gcTime(from: number, to: number): GcTime | undefined {
+    const count = Atomics.load(this.#cells, Cell.gcPauses);
+    let pauses = 0;
+    let ms = 0;
+    let longestMs = 0;
+    for (let i = Math.max(0, count - gcSlots); i < count; i++) {
+      const slot = i % gcSlots;
+      const start = this.#gc[slot * 2]!;
+      const inside = Math.min(to, start + this.#gc[slot * 2 + 1]!) - Math.max(from, start);
+      if (inside <= 0) continue;
+      pauses++;
+      ms += inside;
+      longestMs = Math.max(longestMs, inside);
+    }
+    return pauses === 0 ? undefined : { pauses, ms: Math.round(ms), longestMs: Math.round(longestMs) };
   }
 
   lastBeat(): number {

@@ -4,7 +4,7 @@ import * as threads from 'node:worker_threads';
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import { GuardHandle, checkOptions, checkString, unrefInterval } from '@bulwark/core';
 import { MainThreadWatchError } from './errors.js';
-import { followRequests } from './activity.js';
+import { followGc, followRequests } from './activity.js';
 import { type ThreadInfo, registryChannel } from './protocol.js';
 import { SharedWriter, sharedBytes } from './shared.js';
 
@@ -19,23 +19,24 @@ export function currentTid(): number {
 
 /**
  * One watched thread's side: a heartbeat in shared memory every `beatMs`, its in-flight HTTP
- * requests and the state the app sets, all readable by the watchdog thread while this one is stuck.
+ * requests, its GC pauses and the state the app sets, all readable by the watchdog thread while
+ * this one is stuck (the GC pauses once it is back).
  */
 export class ThreadBeacon {
   readonly shared: SharedWriter;
   readonly #timer: NodeJS.Timeout;
-  readonly #unfollow: () => void;
+  readonly #unfollow: Array<() => void>;
 
   constructor(beatMs: number, wake: Int32Array) {
     this.shared = new SharedWriter(new SharedArrayBuffer(sharedBytes), wake);
     this.shared.beat();
     this.#timer = unrefInterval(() => this.shared.beat(), beatMs);
-    this.#unfollow = followRequests(this.shared);
+    this.#unfollow = [followRequests(this.shared), followGc(this.shared)];
   }
 
   stop(): void {
     clearInterval(this.#timer);
-    this.#unfollow();
+    for (const unfollow of this.#unfollow) unfollow();
   }
 }
 

@@ -18,7 +18,7 @@ import {
 } from './protocol.js';
 import { ReportWriter } from './report.js';
 import { reportBody } from './report-body.js';
-import { SharedReader } from './shared.js';
+import { type GcTime, SharedReader } from './shared.js';
 import { SpareFd } from './spare-fd.js';
 
 // In Node since 16; TypeScript's lib has it from es2024.
@@ -38,6 +38,8 @@ interface Episode {
   capture?: ThreadCapture;
   /** Settles once the stall event is final (posted). */
   done?: Promise<void>;
+  /** The final event and its report file, which the GC pauses join once the thread is back. */
+  report?: { readonly event: StallEvent; readonly path: string | undefined };
 }
 
 const config = workerData as WorkerConfig;
@@ -154,7 +156,8 @@ async function onBlocked(thread: Watched, episode: Episode, detectedAt: number):
     new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), config.captureTimeoutMs)),
   ]);
   if (quick) {
-    finish({ ...base, capture: 'inspector', ...describeStack(quick.frames) }, undefined, capture);
+    const event: StallEvent = { ...base, capture: 'inspector', ...describeStack(quick.frames) };
+    episode.report = { event, path: finish(event, undefined, capture) };
     return capture.cancel(); // lets a held pause go, unless the exit runs in it
   }
   // Not paused in time: the thread is in native code or a syscall (a worker out of the inspector's
@@ -163,12 +166,16 @@ async function onBlocked(thread: Watched, episode: Episode, detectedAt: number):
   const kernel = spare.use(() => readKernelState(info.tid));
   const where = kernel?.syscall !== undefined ? 'syscall' : kernel && capture.reachable ? 'native' : 'none';
   const event: StallEvent = { ...base, stack: [], capture: where, kernel };
-  if (!capture.reachable) return finish(event);
+  if (!capture.reachable) {
+    episode.report = { event, path: finish(event) };
+    return;
+  }
   const reportPath = reports.write(fileKind(event), reportBody(event, { stallMs: config.stallMs, stackPending: true }));
   act(event, capture);
   const late = await capture.taken;
   const final = late ? withLateStack(event, late, episode.since) : event;
   if (late && reportPath) reports.update(reportPath, reportBody(final, { stallMs: config.stallMs }));
+  episode.report = { event: final, path: reportPath };
   post({ type: 'stall', event: { ...final, reportPath } });
 }
 
@@ -189,14 +196,30 @@ function serving(reader: SharedReader): Pick<StallEvent, 'requests' | 'moreReque
 
 async function recover(thread: Watched): Promise<void> {
   const episode = thread.episode!;
+  const until = Date.now();
   thread.episode = undefined;
   thread.reader.wantWake(false);
   episode.capture?.cancel();
   await episode.done;
+  const lastedMs = until - episode.since;
+  const gc = await gcDuring(thread, episode.since, until);
+  const { event, path } = episode.report ?? {};
+  if (event && path) reports.update(path, reportBody(event, { stallMs: config.stallMs, over: { lastedMs, gc } }));
   post({
     type: 'recover',
-    event: { kind: 'blocked', thread: { name: thread.info.name, threadId: thread.info.threadId }, durationMs: Date.now() - episode.since },
+    event: { kind: 'blocked', thread: { name: thread.info.name, threadId: thread.info.threadId }, durationMs: lastedMs, gc },
   });
+}
+
+/**
+ * The GC pauses between `from` and `to`, once the thread has told them: Node reports a pause a
+ * loop turn or two after it ended, so after two more beats (or a few beat periods at most).
+ */
+async function gcDuring(thread: Watched, from: number, to: number): Promise<GcTime | undefined> {
+  const told = thread.reader.beats() + 2;
+  for (let waits = 0; waits < 4 && thread.reader.beats() < told && threads.has(thread.info.threadId); waits++)
+    await new Promise((resolve) => setTimeout(resolve, config.beatMs));
+  return thread.reader.gcTime(from, to);
 }
 
 /** Decides whether a probe is due; returns when it next needs a look. */
@@ -268,10 +291,12 @@ async function onDeaf(probed: ProbeTarget, main: Watched): Promise<void> {
   if (kick?.helped) onAnswer();
 }
 
-function finish(event: StallEvent, probeLabel?: string, capture?: ThreadCapture): void {
+/** Writes the report, posts the stall event and acts; returns the report's path. */
+function finish(event: StallEvent, probeLabel?: string, capture?: ThreadCapture): string | undefined {
   const reportPath = reports.write(fileKind(event), reportBody(event, { stallMs: config.stallMs, probe: probeLabel }));
   post({ type: 'stall', event: { ...event, reportPath } });
   act(event, capture);
+  return reportPath;
 }
 
 /** The configured action; a stuck main thread is ended through its capture (inside the held pause). */

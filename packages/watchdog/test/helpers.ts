@@ -51,6 +51,8 @@ export interface Report {
   readonly requests: Array<{ method: string; route: string; ms: number }>;
   readonly state?: unknown;
   readonly kernel?: { state: string; syscall?: number; syscallName?: string; wchan?: string };
+  readonly gc?: { pauses: number; ms: number; longestMs: number };
+  readonly lastedMs?: number;
   readonly kick?: { signal: string; helped: boolean };
   readonly probe?: { target: string; failures: number; lastError: string };
   readonly action: string;

@@ -61,13 +61,22 @@ describe('every stuck kind is detected, classified, and named', () => {
     'a long GC pause: native code or a futex wait for the GC threads, and the function that forced it named after',
     { timeout: 90_000 },
     async () => {
-      const { report } = await stuckIn('gc');
+      const { child, reportDir, report } = await stuckIn('gc');
       expect(report.kind).toBe('blocked');
       // A full GC runs on the main thread or waits (futex) for V8's helper threads to mark; a loaded
       // machine may also catch the thread between two collections, in JS.
       expect(['native', 'syscall', 'inspector']).toContain(report.capture);
       if (report.capture !== 'inspector') expect(report.summary).toMatch(/native code|GC pause/);
       expect(report.stack).toContainEqual(expect.stringMatching(/^compactCaches \(/));
+      // Once the thread is back, Node has told its GC pauses: the recovery and the report carry them.
+      const recovered = await waitFor(child, 'recover', 60_000);
+      const gc = (recovered.event as { gc?: { pauses: number; ms: number; longestMs: number } }).gc;
+      expect(gc?.pauses).toBeGreaterThanOrEqual(1);
+      expect(gc?.ms).toBeGreaterThanOrEqual(gc?.longestMs ?? Infinity);
+      await expect.poll(() => reports(reportDir)[0]!.report.gc, { timeout: 10_000, interval: 100 }).toEqual(gc);
+      const final = reports(reportDir)[0]!.report;
+      expect(final.lastedMs).toBe(recovered.event.durationMs);
+      expect(final.summary).toMatch(/; garbage collection took \d+ ms of its \d+ ms \(\d+ pauses?, the longest \d+ ms\)$/);
     },
   );
 
