@@ -5,8 +5,12 @@
 // (`instrumentMysql2`, what `enable({ mysql: true })` runs, switched on before Knex's mysql2 loads).
 // Each throughput variant runs in a process of its own (one mysql2 copy, its own JIT, 2.5 s of
 // warm-up), alternated with its anchor, so that neither inherits the other's warm-up or the
-// machine's drift.
-import { execFileSync } from 'node:child_process';
+// machine's drift. With two cores or more and `taskset` (util-linux), MariaDB runs on core 0 and
+// each measured child on core 1, as a database on a host of its own: the scheduler then neither
+// migrates them nor makes them take turns on one core, which moved single runs by ±10% and the
+// paired ratios by ±4% between runs.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,6 +101,8 @@ createPool({}).end(); // loads and hooks @bulwark/mysql's copy now
 for (const path of Object.keys(require.cache)) if (path.includes(`${sep}mysql2${sep}`)) delete require.cache[path];
 const mysql = require('mysql2/promise');
 const db = await MariaDb.start();
+const pinned = availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0;
+if (pinned) execFileSync('taskset', ['-apc', '0', String(db.process.pid)], { stdio: 'ignore' });
 const proxy = await startFaultProxy(db);
 const direct = { ...db.address, connectionLimit: concurrency };
 const throughProxy = { ...direct, socketPath: undefined, host: proxy.host, port: proxy.port };
@@ -115,7 +121,9 @@ async function setup() {
  */
 function compare(anchor, variant) {
   const self = fileURLToPath(import.meta.url);
-  const run = (name) => JSON.parse(execFileSync(process.execPath, [self, 'child', name, JSON.stringify(db.address)], { encoding: 'utf8' }));
+  const command = [process.execPath, self, 'child'];
+  if (pinned) command.unshift('taskset', '-c', '1');
+  const run = (name) => JSON.parse(execFileSync(command[0], [...command.slice(1), name, JSON.stringify(db.address)], { encoding: 'utf8' }));
   const pairs = [];
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? [anchor, variant] : [variant, anchor];
@@ -164,7 +172,8 @@ try {
   const wrappedResult = await underResets(wrappedFaulty, 5000);
   await Promise.all([rawFaulty.end(), wrappedFaulty.end()]);
 
-  printTable(`mysql: point SELECT, ${concurrency} in flight, MariaDB on loopback`, [
+  const cores = pinned ? 'MariaDB on core 0, each measured client on core 1' : 'unpinned (no taskset or one core)';
+  printTable(`mysql: point SELECT, ${concurrency} in flight, MariaDB on loopback, ${cores}`, [
     { name: 'throughput, promise pool', ...promise.qps, unit: 'q/s', anchor: 'raw mysql2', target: '>= 0.98' },
     { name: 'CPU per query, promise pool', ...promise.cpu, unit: 'us', anchor: 'raw mysql2' },
     { name: 'throughput, callback pool', ...callback.qps, unit: 'q/s', anchor: 'raw mysql2', target: '>= 0.98' },
