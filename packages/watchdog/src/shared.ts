@@ -124,7 +124,6 @@ export class SharedReader {
   readonly #cells: Int32Array;
   readonly #bytes: Uint8Array;
   readonly #slotTimes: BigInt64Array;
-
   readonly #gc: Float64Array;
 
   constructor(readonly buffer: SharedArrayBuffer) {
