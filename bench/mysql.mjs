@@ -121,9 +121,8 @@ async function setup() {
  */
 function compare(anchor, variant) {
   const self = fileURLToPath(import.meta.url);
-  const command = [process.execPath, self, 'child'];
-  if (pinned) command.unshift('taskset', '-c', '1');
-  const run = (name) => JSON.parse(execFileSync(command[0], [...command.slice(1), name, JSON.stringify(db.address)], { encoding: 'utf8' }));
+  const [file, ...args] = [...(pinned ? ['taskset', '-c', '1'] : []), process.execPath, self, 'child'];
+  const run = (name) => JSON.parse(execFileSync(file, [...args, name, JSON.stringify(db.address)], { encoding: 'utf8' }));
   const pairs = [];
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? [anchor, variant] : [variant, anchor];

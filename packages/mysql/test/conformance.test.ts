@@ -92,10 +92,9 @@ const pool = (extra: object = {}) => {
 };
 const call = <T = unknown>(fn: (cb: Callback) => unknown) =>
   new Promise<T>((resolve, reject) => fn((error, result) => (error ? reject(error) : resolve(result as T))));
-const rowCount = async (where: string) =>
-  ((await direct(db, `SELECT COUNT(*) AS n FROM conf WHERE ${where}`))[0] as Array<{ n: number }>)[0]!.n;
-const threadsConnected = async (user: string) =>
-  ((await direct(db, `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = '${user}'`))[0] as Array<{ n: number }>)[0]!.n;
+const countOf = async (sql: string) => ((await direct(db, sql))[0] as Array<{ n: number }>)[0]!.n;
+const rowCount = (where: string) => countOf(`SELECT COUNT(*) AS n FROM conf WHERE ${where}`);
+const threadsConnected = (user: string) => countOf(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = '${user}'`);
 
 describe('1. statements reach the server in the order issued', () => {
   it('BEGIN, INSERT, ROLLBACK without waiting (callback API) leaves no row', async () => {
@@ -204,12 +203,7 @@ describe('6a. a new connection the server closes in order on its first statement
     const before = proxy.counts.commands;
     proxy.fault({ kind: 'close-before-answer', count: 1, match: exactly('SELECT 1+1 AS n') });
     const outcomes = await Promise.all(
-      ['SELECT 1+1 AS n', 'SELECT 1+2 AS n', 'SELECT 1+3 AS n'].map((sql) =>
-        call((cb) => c.query(sql, cb)).then(
-          (rows) => rows,
-          (e: Error) => e,
-        ),
-      ),
+      ['SELECT 1+1 AS n', 'SELECT 1+2 AS n', 'SELECT 1+3 AS n'].map((sql) => call((cb) => c.query(sql, cb)).catch((e: Error) => e)),
     );
     expect(outcomes[0]).toMatchObject({ fatal: true, code: 'PROTOCOL_CONNECTION_LOST' });
     expect((outcomes[0] as { bulwark?: object }).bulwark).toEqual({ attempts: 1, retried: false, reason: 'closed-on-first-statement' });

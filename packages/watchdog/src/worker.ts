@@ -36,10 +36,14 @@ interface Episode {
   readonly since: number;
   readonly beats: number;
   capture?: ThreadCapture;
-  /** Settles once the stall event is final (posted). */
-  done?: Promise<void>;
-  /** The final event and its report file, which the GC pauses join once the thread is back. */
-  report?: { readonly event: StallEvent; readonly path: string | undefined };
+  /** Settles once the stall event is final (posted), with it and its report file. */
+  done?: Promise<Reported>;
+}
+
+/** A final stall event and its report file, which the GC pauses join once the thread is back. */
+interface Reported {
+  readonly event: StallEvent;
+  readonly path: string | undefined;
 }
 
 const config = workerData as WorkerConfig;
@@ -138,7 +142,7 @@ function check(thread: Watched, now: number): number {
   return now + config.beatMs;
 }
 
-async function onBlocked(thread: Watched, episode: Episode, detectedAt: number): Promise<void> {
+async function onBlocked(thread: Watched, episode: Episode, detectedAt: number): Promise<Reported> {
   const { info, reader } = thread;
   const base = {
     kind: 'blocked' as const,
@@ -157,8 +161,9 @@ async function onBlocked(thread: Watched, episode: Episode, detectedAt: number):
   ]);
   if (quick) {
     const event: StallEvent = { ...base, capture: 'inspector', ...describeStack(quick.frames) };
-    episode.report = { event, path: finish(event, undefined, capture) };
-    return capture.cancel(); // lets a held pause go, unless the exit runs in it
+    const path = finish(event, undefined, capture);
+    capture.cancel(); // lets a held pause go, unless the exit runs in it
+    return { event, path };
   }
   // Not paused in time: the thread is in native code or a syscall (a worker out of the inspector's
   // reach may be running JS: no claim of native code there). Report the kernel's view now; the
@@ -166,17 +171,14 @@ async function onBlocked(thread: Watched, episode: Episode, detectedAt: number):
   const kernel = spare.use(() => readKernelState(info.tid));
   const where = kernel?.syscall !== undefined ? 'syscall' : kernel && capture.reachable ? 'native' : 'none';
   const event: StallEvent = { ...base, stack: [], capture: where, kernel };
-  if (!capture.reachable) {
-    episode.report = { event, path: finish(event) };
-    return;
-  }
+  if (!capture.reachable) return { event, path: finish(event) };
   const reportPath = reports.write(fileKind(event), reportBody(event, { stallMs: config.stallMs, stackPending: true }));
   act(event, capture);
   const late = await capture.taken;
   const final = late ? withLateStack(event, late, episode.since) : event;
   if (late && reportPath) reports.update(reportPath, reportBody(final, { stallMs: config.stallMs }));
-  episode.report = { event: final, path: reportPath };
   post({ type: 'stall', event: { ...final, reportPath } });
+  return { event: final, path: reportPath };
 }
 
 /**
@@ -200,11 +202,10 @@ async function recover(thread: Watched): Promise<void> {
   thread.episode = undefined;
   thread.reader.wantWake(false);
   episode.capture?.cancel();
-  await episode.done;
+  const { event, path } = await episode.done!;
   const lastedMs = until - episode.since;
   const gc = await gcDuring(thread, episode.since, until);
-  const { event, path } = episode.report ?? {};
-  if (event && path) reports.update(path, reportBody(event, { stallMs: config.stallMs, over: { lastedMs, gc } }));
+  if (path) reports.update(path, reportBody(event, { stallMs: config.stallMs, over: { lastedMs, gc } }));
   post({
     type: 'recover',
     event: { kind: 'blocked', thread: { name: thread.info.name, threadId: thread.info.threadId }, durationMs: lastedMs, gc },
